@@ -197,6 +197,10 @@ export interface RaftConfig {
   preVote: boolean;
   /** Seeded random source in [0, 1), injected so one seed replays one run. */
   random: () => number;
+  /** Upper bound on the data bytes of committed entries in one Ready (at least one entry); defaults to maxSizePerMessageBytes. */
+  maxCommittedSizePerReadyBytes?: number;
+  /** Upper bound on read-index requests waiting at the leader (for their heartbeat round or its first commit); defaults to 1024. */
+  maxPendingReadIndexRequests?: number;
 }
 
 /** Storage has compacted the requested index away. */

@@ -1,0 +1,62 @@
+// The RaftPeer gRPC service definition, loaded from proto/raftpb.proto, with
+// the metadata keys both ends agree on.
+
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { RAFTPB_PROTO_PATH, type WireMessage } from './raft-storage-codec';
+
+/** Hex cluster id of the sender; a receiver in another cluster refuses the call. */
+export const CLUSTER_ID_METADATA_KEY = 'etcdlite-cluster-id';
+/** Hex member id of the sender. */
+export const FROM_METADATA_KEY = 'etcdlite-from';
+/** Hex member id the sender believes it is talking to. */
+export const TO_METADATA_KEY = 'etcdlite-to';
+
+export interface WireMessageBatch {
+  messages: WireMessage[];
+}
+
+export interface WireSnapshotChunk {
+  message?: WireMessage | null;
+  totalSizeBytes: number;
+  data: Uint8Array;
+}
+
+export type Empty = Record<string, never>;
+
+export interface RaftPeerService {
+  definition: grpc.ServiceDefinition;
+  send: grpc.MethodDefinition<WireMessageBatch, Empty>;
+  sendSnapshot: grpc.MethodDefinition<WireSnapshotChunk, Empty>;
+}
+
+let loaded: RaftPeerService | undefined;
+
+export function raftPeerService(): RaftPeerService {
+  if (loaded) return loaded;
+  const packageDefinition = protoLoader.loadSync(RAFTPB_PROTO_PATH, {
+    keepCase: false,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    arrays: true,
+  });
+  const definition = packageDefinition['etcdlite.raftpb.RaftPeer'] as grpc.ServiceDefinition;
+  loaded = {
+    definition,
+    send: definition['Send'] as grpc.MethodDefinition<WireMessageBatch, Empty>,
+    sendSnapshot: definition['SendSnapshot'] as grpc.MethodDefinition<WireSnapshotChunk, Empty>,
+  };
+  return loaded;
+}
+
+export function formatId(id: number): string {
+  return id.toString(16);
+}
+
+/** Parses a hex id from metadata; NaN when absent or malformed. */
+export function parseIdMetadata(metadata: grpc.Metadata, key: string): number {
+  const value = metadata.get(key)[0];
+  if (typeof value !== 'string' || !/^[0-9a-f]{1,14}$/.test(value)) return NaN;
+  return parseInt(value, 16);
+}
