@@ -1,0 +1,42 @@
+export { Status, isSuccess, type MaybeStatus, type StatusCode } from './status';
+export {
+  CycleState,
+  MAX_NODE_SCORE,
+  MIN_NODE_SCORE,
+  type BindPlugin,
+  type Diagnosis,
+  type EnqueueExtensions,
+  type FilterPlugin,
+  type FrameworkHandle,
+  type NodeScore,
+  type Plugin,
+  type PluginFactory,
+  type PodBinder,
+  type PostFilterPlugin,
+  type PostFilterResult,
+  type PreFilterPlugin,
+  type PreScorePlugin,
+  type QueueSortPlugin,
+  type QueuedPodInfo,
+  type Registry,
+  type ReservePlugin,
+  type ScorePlugin,
+  type ServiceLister,
+} from './types';
+export { Framework, PluginConfigError, type NodePluginScores } from './framework';
+export { emptyDiagnosis, FitError, fitErrorMessage, NoNodesAvailableError } from './fit-error';
+export {
+  ActionType,
+  ALL_ACTIONS,
+  assignedPodDeleteEvent,
+  eventMatches,
+  nodeAddEvent,
+  nodeUpdateActions,
+  nodeUpdateEvent,
+  UPDATE_ACTIONS,
+  type ClusterEvent,
+  type ClusterEventWithHint,
+  type EventResource,
+  type QueueingHint,
+  type QueueingHintFunction,
+} from './events';
