@@ -1,0 +1,46 @@
+// @kube-lite/kubelet: the node agent's machinery, free of the API server.
+// The wiring (kubelet.ts, cli.ts) plugs a PodSource, StatusSink and
+// Secret/ConfigMap sources over the API client into PodWorkers, and serves
+// KubeletServer for logs, exec and stats.
+
+export { systemClock, ManualClock, ManualClockRegressionError, type Clock, type TimerHandle } from './clock';
+export { InMemoryObjectSource, InMemoryPodSource, RecordingStatusSink, type ConfigMapSource, type PodSource, type SecretSource, type StatusSink } from './sources';
+export { ContainerConfigError, VolumeSetupError } from './errors';
+
+// Runtimes.
+export type {
+  ContainerConfig,
+  ContainerFilter,
+  ContainerRuntime,
+  ContainerState,
+  ContainerStats,
+  ContainerStatus as RuntimeContainerStatus,
+  ExecOptions,
+  ExecSession,
+  LogOptions,
+  Mount,
+  PodSandbox,
+  PodSandboxConfig,
+  RuntimeEvent,
+  SandboxFilter,
+  SandboxState,
+} from './runtime/runtime';
+export * as runtimeLabels from './runtime/labels';
+export { AddressExhaustedError, ContainerNotFoundError, ContainerStartError, ContainerStateError, ImageNotKnownError, RuntimeError, SandboxNotFoundError } from './runtime/errors';
+export { FakeRuntime, type FakeContainerScript, type FakeExecResult, type FakeRuntimeOptions } from './runtime/fake/fake-runtime';
+export { ProcessRuntime, volumeEnvName, type ProcessRuntimeOptions } from './runtime/process/process-runtime';
+export { AddressBlockError, AddressPool } from './runtime/process/address-pool';
+export { builtinImages, defaultExamplesDirectory, normalizeImageName, type ImageDefinition } from './runtime/process/images';
+export { DEFAULT_LOG_ROTATION, type LogRotation } from './runtime/process/log-files';
+export { RuntimeStateFileError } from './runtime/process/state-file';
+
+// Pods.
+export { PodWorkers, type ContainerLookup, type PodWorkersOptions } from './pod-workers/pod-workers';
+export type { PodWorkerState } from './pod-workers/pod-worker';
+export type { KubeletLogger } from './pod-workers/context';
+export { CrashLoopBackOff, DEFAULT_BACKOFF, type BackOffOptions } from './pod-workers/backoff';
+export { computePodStatus, type PodObservation } from './status/compute-status';
+
+// HTTP API.
+export { KubeletServer, type ContainerLocator, type KubeletServerOptions } from './server/server';
+export type { Summary } from './server/stats-summary';

@@ -1,0 +1,28 @@
+// What every pod worker shares: the runtime, the sources, probes, status and
+// back-off bookkeeping. Built once by PodWorkers.
+import type { Clock } from '../clock';
+import type { ProbeManager } from '../probes/probe-manager';
+import type { ContainerRuntime } from '../runtime/runtime';
+import type { ConfigMapSource, SecretSource } from '../sources';
+import type { StatusManager } from '../status/status-manager';
+import type { CrashLoopBackOff } from './backoff';
+
+/** One structured log line: an event name plus fields. */
+export type KubeletLogger = (event: string, fields: Record<string, unknown>) => void;
+
+export interface WorkerContext {
+  nodeName: string;
+  hostIP: string;
+  rootDirectory: string;
+  runtime: ContainerRuntime;
+  clock: Clock;
+  probes: ProbeManager;
+  status: StatusManager;
+  backOff: CrashLoopBackOff;
+  secrets?: SecretSource;
+  configMaps?: ConfigMapSource;
+  nodeAllocatable: { cpuMillis: number; memoryBytes: number };
+  log: KubeletLogger;
+  /** Called after a pod's containers stopped and its final status was written. */
+  podTerminated: (uid: string) => Promise<void>;
+}

@@ -1,0 +1,521 @@
+// One pod's life, driven by a serialized, level-triggered sync: every call
+// compares what the spec wants with what the runtime shows and takes the next
+// steps (sandbox, init containers in order, app containers, restarts with
+// back-off, probe-driven restarts), then reports the status. A pod that is
+// deleted (or gone from the source) is terminated: preStop hooks, SIGTERM,
+// SIGKILL after the grace period, a final status, then cleanup once the pod
+// object is gone.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Container, Pod } from '@kube-lite/api';
+import type { TimerHandle } from '../clock';
+import { ContainerConfigError, VolumeSetupError } from '../errors';
+import { runHandler } from '../probes/prober';
+import { RuntimeError } from '../runtime/errors';
+import {
+  CONTAINER_HASH_LABEL,
+  CONTAINER_KIND_LABEL,
+  CONTAINER_NAME_LABEL,
+  CONTAINER_RESTART_COUNT_LABEL,
+  NODE_NAME_LABEL,
+  POD_GRACE_PERIOD_LABEL,
+  POD_NAME_LABEL,
+  POD_NAMESPACE_LABEL,
+  POD_UID_LABEL,
+} from '../runtime/labels';
+import type { ContainerConfig, ContainerStatus, PodSandbox } from '../runtime/runtime';
+import { computePodStatus, type WaitingReason } from '../status/compute-status';
+import { setUpVolumes, tearDownPodDirectory } from '../volumes/volumes';
+import { formatBackOffDuration } from './backoff';
+import type { WorkerContext } from './context';
+import { buildContainerEnv, expandReferences, type EnvContext } from './env';
+
+/** How often podTerminated is repeated while the terminated pod's object still exists. */
+const TERMINATED_REPORT_RETRY_MS = 10_000;
+
+export type PodWorkerState = 'syncing' | 'terminating' | 'terminated';
+
+/** Where a pod's container logs go: <root>/logs/<namespace>_<name>_<uid>. */
+export function podLogDirectory(rootDirectory: string, pod: Pod): string {
+  return path.join(rootDirectory, 'logs', `${pod.metadata?.namespace ?? 'default'}_${pod.metadata?.name ?? ''}_${pod.metadata?.uid ?? ''}`);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A short hash of a container spec: a running container whose hash differs is restarted. */
+export function containerHash(container: Container): string {
+  return createHash('sha256').update(canonicalJson(container)).digest('hex').slice(0, 16);
+}
+
+function shouldRestart(restartPolicy: string, exitCode: number | undefined): boolean {
+  if (restartPolicy === 'Always') return true;
+  if (restartPolicy === 'OnFailure') return exitCode !== 0;
+  return false;
+}
+
+interface Observed {
+  sandboxes: PodSandbox[];
+  sandbox: PodSandbox | undefined;
+  /** By container name, newest first. */
+  instances: Map<string, ContainerStatus[]>;
+}
+
+export interface PodWorkerHooks {
+  /** The worker removed everything of its pod: the manager can forget it. */
+  onCleanedUp(uid: string): void;
+}
+
+export class PodWorker {
+  state: PodWorkerState = 'syncing';
+  private removed = false;
+  private running = false;
+  private dirty = false;
+  private idleWaiters: (() => void)[] = [];
+  private wake: { atMs: number; timer: TimerHandle } | undefined;
+  private readonly waiting = new Map<string, WaitingReason>();
+  private readonly killMessages = new Map<string, string>();
+  private sandboxStoppedForTerminalPhase = false;
+  private failures = 0;
+  private terminatedReportedAtMs = -Infinity;
+
+  constructor(
+    private readonly context: WorkerContext,
+    private pod: Pod,
+    private readonly hooks: PodWorkerHooks,
+    /** Found in the runtime only, with no pod object: terminate quietly, report nothing. */
+    readonly orphan = false,
+  ) {}
+
+  get uid(): string {
+    return this.pod.metadata?.uid ?? '';
+  }
+
+  get currentPod(): Pod {
+    return this.pod;
+  }
+
+  /** A newer version of the pod from the source. */
+  update(pod: Pod): void {
+    this.pod = pod;
+    this.request();
+  }
+
+  /** The pod is gone from the source: terminate (if not yet) and clean up. */
+  markRemoved(): void {
+    if (this.removed) return;
+    this.removed = true;
+    this.request();
+  }
+
+  /** Asks for a sync; syncs never overlap, requests during one cause exactly one more. */
+  request(): void {
+    this.dirty = true;
+    if (!this.running) void this.loop();
+  }
+
+  /** A sync is running or pending. */
+  get busy(): boolean {
+    return this.running || this.dirty;
+  }
+
+  /** Resolves once no sync is running or pending. */
+  whenIdle(): Promise<void> {
+    if (!this.running && !this.dirty) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops the worker's timers (the kubelet is shutting down; containers keep running). */
+  stop(): void {
+    this.wake?.timer.cancel();
+    this.wake = undefined;
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      // Bounded: a sync that keeps asking for another would otherwise hold the worker forever.
+      for (let round = 0; this.dirty && round < 100; round++) {
+        this.dirty = false;
+        try {
+          await this.syncOnce();
+          this.failures = 0;
+        } catch (error) {
+          this.failures += 1;
+          this.context.log('PodSyncFailed', { pod: this.podKey(), error: (error as Error).message });
+          this.wakeAt(this.context.clock.nowMs() + Math.min(1000 * 2 ** Math.min(this.failures, 6), 60_000));
+        }
+      }
+    } finally {
+      this.running = false;
+      if (this.dirty) void this.loop();
+      else for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private podKey(): string {
+    return `${this.pod.metadata?.namespace ?? 'default'}/${this.pod.metadata?.name ?? ''}`;
+  }
+
+  private wakeAt(atMs: number): void {
+    if (this.wake && this.wake.atMs <= atMs) return;
+    this.wake?.timer.cancel();
+    const timer = this.context.clock.setTimer(() => {
+      this.wake = undefined;
+      this.request();
+    }, atMs - this.context.clock.nowMs());
+    this.wake = { atMs, timer };
+  }
+
+  private async syncOnce(): Promise<void> {
+    if (this.state === 'terminated') {
+      if (this.removed) await this.cleanUp();
+      else if (!this.orphan && this.context.clock.nowMs() - this.terminatedReportedAtMs >= TERMINATED_REPORT_RETRY_MS) {
+        // The pod object is still there: the wiring's deletion failed or is slow. Say it again, now and then.
+        this.terminatedReportedAtMs = this.context.clock.nowMs();
+        await this.context.podTerminated(this.uid);
+      }
+      return;
+    }
+    if (this.removed || this.pod.metadata?.deletionTimestamp) {
+      await this.terminate();
+      return;
+    }
+    await this.syncRunning();
+  }
+
+  private async observe(): Promise<Observed> {
+    const selector = { [POD_UID_LABEL]: this.uid };
+    const sandboxes = (await this.context.runtime.listPodSandboxes({ labels: selector })).sort((a, b) => b.createdAtMs - a.createdAtMs);
+    const instances = new Map<string, ContainerStatus[]>();
+    for (const container of await this.context.runtime.listContainers({ labels: selector })) {
+      const name = container.labels[CONTAINER_NAME_LABEL] ?? container.name;
+      instances.set(name, [...(instances.get(name) ?? []), container]);
+    }
+    for (const list of instances.values()) list.sort((a, b) => b.attempt - a.attempt || b.createdAtMs - a.createdAtMs);
+    return { sandboxes, sandbox: sandboxes.find((sandbox) => sandbox.state === 'ready'), instances };
+  }
+
+  private envContext(podIP: string): EnvContext {
+    return { pod: this.pod, podIP, hostIP: this.context.hostIP, nodeAllocatable: this.context.nodeAllocatable, secrets: this.context.secrets, configMaps: this.context.configMaps };
+  }
+
+  private podLabels(): Record<string, string> {
+    return {
+      [POD_UID_LABEL]: this.uid,
+      [POD_NAME_LABEL]: this.pod.metadata?.name ?? '',
+      [POD_NAMESPACE_LABEL]: this.pod.metadata?.namespace ?? 'default',
+      [NODE_NAME_LABEL]: this.context.nodeName,
+    };
+  }
+
+  private setWaitingForAll(reason: WaitingReason): void {
+    for (const container of [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])]) this.waiting.set(container.name, reason);
+  }
+
+  private async syncRunning(): Promise<void> {
+    const { runtime, clock } = this.context;
+    const spec = this.pod.spec ?? { containers: [] };
+    const restartPolicy = spec.restartPolicy ?? 'Always';
+    this.waiting.clear();
+    let observed = await this.observe();
+
+    const phase = this.context.status.current(this.pod)?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      await this.settleTerminalPod(observed);
+      return;
+    }
+
+    if (!observed.sandbox) {
+      try {
+        await runtime.runPodSandbox({
+          name: this.pod.metadata?.name ?? '',
+          namespace: this.pod.metadata?.namespace ?? 'default',
+          uid: this.uid,
+          attempt: observed.sandboxes.length,
+          hostname: spec.hostname ?? this.pod.metadata?.name ?? '',
+          labels: { ...this.podLabels(), [POD_GRACE_PERIOD_LABEL]: String(spec.terminationGracePeriodSeconds ?? 30) },
+          logDirectory: podLogDirectory(this.context.rootDirectory, this.pod),
+        });
+      } catch (error) {
+        this.setWaitingForAll({ reason: 'ContainerCreating', message: `Failed to create pod sandbox: ${(error as Error).message}` });
+        await this.report(observed);
+        this.wakeAt(clock.nowMs() + 5000);
+        return;
+      }
+      observed = await this.observe();
+    }
+    const sandbox = observed.sandbox;
+    if (!sandbox) throw new Error(`pod sandbox of ${this.podKey()} vanished right after creation`);
+
+    let volumes: Map<string, string>;
+    try {
+      volumes = await setUpVolumes(this.context.rootDirectory, this.envContext(sandbox.ip));
+    } catch (error) {
+      if (!(error instanceof VolumeSetupError)) throw error;
+      this.setWaitingForAll({ reason: error.reason, message: error.message });
+      this.context.log('FailedMount', { pod: this.podKey(), message: error.message });
+      await this.report(observed);
+      this.wakeAt(clock.nowMs() + 5000);
+      return;
+    }
+
+    // Init containers, one at a time, each to a zero exit.
+    let initialized = true;
+    for (const container of spec.initContainers ?? []) {
+      const latest = observed.instances.get(container.name)?.[0];
+      if (latest?.state === 'exited' && latest.exitCode === 0) continue;
+      initialized = false;
+      if (!latest) await this.startContainer(container, 'init', 0, sandbox, volumes);
+      else if (latest.state === 'created') await this.startCreated(container, latest);
+      else if (latest.state === 'exited' && shouldRestart(restartPolicy, latest.exitCode)) await this.restartWithBackOff(container, 'init', latest, sandbox, volumes);
+      break;
+    }
+
+    for (const container of spec.containers) {
+      const latest = observed.instances.get(container.name)?.[0];
+      if (!initialized) {
+        if (!latest) this.waiting.set(container.name, { reason: 'PodInitializing' });
+        continue;
+      }
+      if (!latest) {
+        await this.startContainer(container, 'app', 0, sandbox, volumes);
+      } else if (latest.state === 'created') {
+        await this.startCreated(container, latest);
+      } else if (latest.state === 'running') {
+        await this.restartIfUnhealthyOrChanged(container, latest, sandbox, volumes, restartPolicy);
+      } else if (latest.state === 'exited' && shouldRestart(restartPolicy, latest.exitCode)) {
+        await this.restartWithBackOff(container, 'app', latest, sandbox, volumes);
+      }
+    }
+
+    observed = await this.observe();
+    const running = spec.containers.flatMap((container) => {
+      const latest = observed.instances.get(container.name)?.[0];
+      return latest?.state === 'running' ? [{ container, containerId: latest.id, startedAtMs: latest.startedAtMs ?? clock.nowMs() }] : [];
+    });
+    this.context.probes.syncPod(this.pod, sandbox.ip, running);
+    const status = await this.report(observed);
+    if (status === 'Succeeded' || status === 'Failed') await this.settleTerminalPod(observed);
+    await this.collectGarbage(observed);
+  }
+
+  /** A pod in a terminal phase runs nothing more: stop probes and the sandbox once. */
+  private async settleTerminalPod(observed: Observed): Promise<void> {
+    this.context.probes.removePod(this.uid);
+    if (!this.sandboxStoppedForTerminalPhase) {
+      this.sandboxStoppedForTerminalPhase = true;
+      for (const sandbox of observed.sandboxes) if (sandbox.state === 'ready') await this.context.runtime.stopPodSandbox(sandbox.id);
+      this.context.log('PodCompleted', { pod: this.podKey() });
+    }
+    await this.report(await this.observe());
+  }
+
+  private async restartIfUnhealthyOrChanged(container: Container, latest: ContainerStatus, sandbox: PodSandbox, volumes: Map<string, string>, restartPolicy: string): Promise<void> {
+    const failure = this.context.probes.failure(latest.id);
+    const changed = latest.labels[CONTAINER_HASH_LABEL] !== undefined && latest.labels[CONTAINER_HASH_LABEL] !== containerHash(container);
+    if (!failure && !changed) return;
+    const message = failure ? `Container ${container.name} failed ${failure.kind} probe, will be restarted` : `Container ${container.name} definition changed, will be restarted`;
+    this.killMessages.set(latest.id, message);
+    this.context.log('Killing', { pod: this.podKey(), container: container.name, message, probeOutput: failure?.message });
+    const probe = failure?.kind === 'startup' ? container.startupProbe : container.livenessProbe;
+    const graceSeconds = (failure ? probe?.terminationGracePeriodSeconds : undefined) ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    await this.killContainer(container, latest, graceSeconds);
+    const exited = await this.context.runtime.containerStatus(latest.id);
+    if (changed) await this.startContainer(container, 'app', latest.attempt + 1, sandbox, volumes);
+    else if (shouldRestart(restartPolicy, exited.exitCode)) await this.restartWithBackOff(container, 'app', exited, sandbox, volumes);
+  }
+
+  private async restartWithBackOff(container: Container, kind: 'init' | 'app', latest: ContainerStatus, sandbox: PodSandbox, volumes: Map<string, string>): Promise<void> {
+    const { backOff, clock } = this.context;
+    const key = `${this.uid}/${container.name}`;
+    const nowMs = clock.nowMs();
+    const finishedMs = latest.finishedAtMs ?? nowMs;
+    if (backOff.isInBackOffSince(key, finishedMs, nowMs)) {
+      const delayMs = backOff.delayMs(key);
+      const message = `back-off ${formatBackOffDuration(delayMs)} restarting failed container=${container.name} pod=${this.pod.metadata?.name}_${this.pod.metadata?.namespace ?? 'default'}(${this.uid})`;
+      this.waiting.set(container.name, { reason: 'CrashLoopBackOff', message });
+      this.wakeAt(backOff.readyAtMs(key, finishedMs));
+      return;
+    }
+    backOff.next(key, nowMs);
+    await this.startContainer(container, kind, latest.attempt + 1, sandbox, volumes);
+  }
+
+  private async startCreated(container: Container, instance: ContainerStatus): Promise<void> {
+    try {
+      await this.context.runtime.startContainer(instance.id);
+    } catch (error) {
+      this.waiting.set(container.name, { reason: 'RunContainerError', message: (error as Error).message });
+    }
+  }
+
+  private async buildConfig(container: Container, kind: 'init' | 'app', attempt: number, sandbox: PodSandbox, volumes: Map<string, string>): Promise<ContainerConfig> {
+    const env = await buildContainerEnv(container, this.envContext(sandbox.ip));
+    const defined = new Map(env.map((variable) => [variable.name, variable.value]));
+    const mounts = (container.volumeMounts ?? []).map((mount) => {
+      const hostDirectory = volumes.get(mount.name);
+      if (hostDirectory === undefined) throw new ContainerConfigError(`volumeMount "${mount.name}" of container ${container.name} names no volume of the pod`);
+      return { containerPath: mount.mountPath, hostPath: mount.subPath ? path.join(hostDirectory, mount.subPath) : hostDirectory, volumeName: mount.name, readOnly: mount.readOnly ?? false };
+    });
+    return {
+      name: container.name,
+      attempt,
+      image: container.image ?? '',
+      command: (container.command ?? []).map((part) => expandReferences(part, defined)),
+      args: (container.args ?? []).map((part) => expandReferences(part, defined)),
+      ...(container.workingDir ? { workingDir: container.workingDir } : {}),
+      env,
+      mounts,
+      labels: {
+        ...this.podLabels(),
+        [CONTAINER_NAME_LABEL]: container.name,
+        [CONTAINER_RESTART_COUNT_LABEL]: String(attempt),
+        [CONTAINER_HASH_LABEL]: containerHash(container),
+        [CONTAINER_KIND_LABEL]: kind,
+      },
+      logPath: `${container.name}/${attempt}.log`,
+      ...(container.tty ? { tty: true } : {}),
+      ...(container.stdin ? { stdin: true } : {}),
+    };
+  }
+
+  private async startContainer(container: Container, kind: 'init' | 'app', attempt: number, sandbox: PodSandbox, volumes: Map<string, string>): Promise<void> {
+    const { runtime } = this.context;
+    let id: string;
+    try {
+      const config = await this.buildConfig(container, kind, attempt, sandbox, volumes);
+      id = await runtime.createContainer(sandbox.id, config);
+      await runtime.startContainer(id);
+    } catch (error) {
+      const reason = error instanceof ContainerConfigError || error instanceof RuntimeError ? error.reason : 'RunContainerError';
+      this.waiting.set(container.name, { reason, message: (error as Error).message });
+      this.context.log('FailedToStartContainer', { pod: this.podKey(), container: container.name, reason, message: (error as Error).message });
+      return;
+    }
+    this.context.log('ContainerStarted', { pod: this.podKey(), container: container.name, restartCount: attempt, containerId: id });
+    const postStart = container.lifecycle?.postStart;
+    if (postStart) {
+      const outcome = await runHandler(postStart, this.target(container, id, sandbox.ip), (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
+      if (!outcome.success) {
+        this.killMessages.set(id, `PostStartHookError: ${outcome.message}`);
+        this.context.log('FailedPostStartHook', { pod: this.podKey(), container: container.name, message: outcome.message });
+        await runtime.stopContainer(id, 2);
+      }
+    }
+  }
+
+  private target(container: Container, containerId: string, podIP: string) {
+    return { podIP, container, containerId, runtime: this.context.runtime, clock: this.context.clock };
+  }
+
+  /** preStop hook within the grace period, then SIGTERM, then SIGKILL once what is left of it ran out. */
+  private async killContainer(container: Container | undefined, instance: ContainerStatus, graceSeconds: number): Promise<void> {
+    const { clock, runtime } = this.context;
+    const startedMs = clock.nowMs();
+    const preStop = container?.lifecycle?.preStop;
+    if (container && preStop && graceSeconds > 0) {
+      const sandbox = (await runtime.listPodSandboxes({ id: instance.sandboxId }))[0];
+      this.context.log('PreStopHook', { pod: this.podKey(), container: container.name });
+      const outcome = await runHandler(preStop, this.target(container, instance.id, sandbox?.ip ?? ''), graceSeconds * 1000);
+      if (!outcome.success) this.context.log('FailedPreStopHook', { pod: this.podKey(), container: container.name, message: outcome.message });
+    }
+    const leftSeconds = graceSeconds - (clock.nowMs() - startedMs) / 1000;
+    // Upstream leaves at least 2 s between SIGTERM and SIGKILL, unless the deletion asked for none at all.
+    const stopSeconds = graceSeconds <= 0 ? 0 : Math.max(2, Math.ceil(leftSeconds));
+    await runtime.stopContainer(instance.id, stopSeconds);
+  }
+
+  private gracePeriodSeconds(observed: Observed): number {
+    if (this.orphan) return Number(observed.sandboxes[0]?.labels[POD_GRACE_PERIOD_LABEL] ?? 30);
+    return this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+  }
+
+  private async terminate(): Promise<void> {
+    const { runtime, probes, status } = this.context;
+    if (this.state === 'syncing') this.context.log('TerminatingPod', { pod: this.podKey(), orphan: this.orphan });
+    this.state = 'terminating';
+    this.wake?.timer.cancel();
+    this.wake = undefined;
+    probes.removePod(this.uid);
+    let observed = await this.observe();
+    const graceSeconds = this.gracePeriodSeconds(observed);
+    const specs = new Map([...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])].map((container) => [container.name, container]));
+    const running = [...observed.instances.values()].flat().filter((instance) => instance.state === 'running');
+    await Promise.all(running.map((instance) => this.killContainer(specs.get(instance.labels[CONTAINER_NAME_LABEL] ?? instance.name), instance, graceSeconds)));
+    for (const sandbox of observed.sandboxes) if (sandbox.state === 'ready') await runtime.stopPodSandbox(sandbox.id);
+    observed = await this.observe();
+    if (!this.orphan) {
+      this.waiting.clear();
+      await status.update(this.pod, this.computeStatus(observed, true));
+    }
+    this.state = 'terminated';
+    this.context.log('PodTerminated', { pod: this.podKey() });
+    if (!this.orphan) {
+      this.terminatedReportedAtMs = this.context.clock.nowMs();
+      await this.context.podTerminated(this.uid);
+    }
+    if (this.removed) await this.cleanUp();
+  }
+
+  private async cleanUp(): Promise<void> {
+    const { runtime } = this.context;
+    const observed = await this.observe();
+    for (const sandbox of observed.sandboxes) await runtime.removePodSandbox(sandbox.id);
+    for (const instance of [...observed.instances.values()].flat()) await runtime.removeContainer(instance.id);
+    tearDownPodDirectory(this.context.rootDirectory, this.uid);
+    fs.rmSync(podLogDirectory(this.context.rootDirectory, this.pod), { recursive: true, force: true });
+    this.context.backOff.forget(`${this.uid}/`);
+    this.context.status.forget(this.uid);
+    this.stop();
+    this.hooks.onCleanedUp(this.uid);
+  }
+
+  /** Keeps the newest two instances of each container (the current one and the one `logs --previous` reads). */
+  private async collectGarbage(observed: Observed): Promise<void> {
+    for (const instances of observed.instances.values()) {
+      for (const old of instances.slice(2)) {
+        if (old.state !== 'exited') continue;
+        await this.context.runtime.removeContainer(old.id);
+        this.killMessages.delete(old.id);
+      }
+    }
+  }
+
+  private computeStatus(observed: Observed, terminated: boolean) {
+    const { probes } = this.context;
+    const current = this.context.status.current(this.pod);
+    return computePodStatus({
+      pod: { ...this.pod, status: current ?? this.pod.status },
+      nowMs: this.context.clock.nowMs(),
+      hostIP: this.context.hostIP,
+      podIP: observed.sandbox?.ip ?? observed.sandboxes[0]?.ip ?? '',
+      sandboxReady: observed.sandbox !== undefined,
+      runtimeName: this.context.runtime.name,
+      instances: observed.instances,
+      waiting: this.waiting,
+      killMessages: this.killMessages,
+      isReady: (id) => probes.isReady(id),
+      isStarted: (id) => probes.isStarted(id),
+      terminated,
+    });
+  }
+
+  /** Computes and hands over the status; returns its phase. */
+  private async report(observed: Observed): Promise<string | undefined> {
+    if (this.orphan) return undefined;
+    const status = this.computeStatus(observed, false);
+    await this.context.status.update(this.pod, status);
+    return status.phase;
+  }
+}

@@ -1,0 +1,211 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { ImageNotKnownError } from '../errors';
+import type { ContainerConfig, ContainerRuntime } from '../runtime';
+import { ProcessRuntime } from './process-runtime';
+
+jest.setTimeout(30_000);
+
+async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString();
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function httpGet(host: string, port: number, urlPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host, port, path: urlPath, timeout: 2000 }, (response) => {
+      let body = '';
+      response.on('data', (chunk) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+}
+
+function containerConfig(name: string, overrides: Partial<ContainerConfig> = {}): ContainerConfig {
+  return { name, attempt: 0, image: 'busybox', command: [], args: [], env: [], mounts: [], labels: { 'io.kubernetes.container.name': name }, logPath: `${name}/0.log`, ...overrides };
+}
+
+describe('ProcessRuntime', () => {
+  let root: string;
+  let runtimes: ContainerRuntime[];
+  // A block unlike any other test's, so parallel suites never share an address.
+  const block = '127.77.0.0/16';
+
+  const newRuntime = (): ProcessRuntime => {
+    const runtime = new ProcessRuntime({ stateDirectory: path.join(root, 'runtime'), podAddressBlock: block, adoptedPollIntervalMs: 100 });
+    runtimes.push(runtime);
+    return runtime;
+  };
+  const newSandbox = (runtime: ContainerRuntime, name: string) =>
+    runtime.runPodSandbox({ name, namespace: 'default', uid: `uid-${name}`, attempt: 0, hostname: name, labels: { 'io.kubernetes.pod.uid': `uid-${name}` }, logDirectory: path.join(root, 'logs', `default_${name}_uid-${name}`) });
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-process-runtime-'));
+    runtimes = [];
+  });
+
+  afterEach(async () => {
+    // Kill whatever a test left running, through the newest runtime (which owns the state).
+    const last = runtimes[runtimes.length - 1];
+    if (last) for (const sandbox of await last.listPodSandboxes()) await last.removePodSandbox(sandbox.id);
+    for (const runtime of runtimes) await runtime.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('runs a command, keeps its logs with timestamps, and stops it with a grace period', async () => {
+    const runtime = newRuntime();
+    const sandboxId = await newSandbox(runtime, 'hello');
+    const id = await runtime.createContainer(sandboxId, containerConfig('main', { command: ['sh', '-c', 'echo hi; echo oops >&2; sleep 30'] }));
+    await runtime.startContainer(id);
+    expect((await runtime.containerStatus(id)).state).toBe('running');
+    const logs = await waitFor('both lines logged', async () => {
+      const text = await readAll(await runtime.containerLogs(id, {}));
+      return text.includes('hi') && text.includes('oops') ? text : undefined;
+    });
+    expect(logs.split('\n').filter(Boolean).sort()).toEqual(['hi', 'oops']);
+    const stamped = await readAll(await runtime.containerLogs(id, { timestamps: true, tailLines: 1 }));
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (hi|oops)\n$/);
+
+    const stats = await runtime.containerStats(id);
+    expect(stats.memoryWorkingSetBytes).toBeGreaterThan(0);
+
+    const startedMs = Date.now();
+    await runtime.stopContainer(id, 5);
+    const status = await runtime.containerStatus(id);
+    expect(status).toMatchObject({ state: 'exited', exitCode: 143, reason: 'Error' });
+    expect(Date.now() - startedMs).toBeLessThan(4000); // SIGTERM sufficed, no need to wait for SIGKILL
+  });
+
+  it('kills a container that ignores SIGTERM once the grace period is over', async () => {
+    const runtime = newRuntime();
+    const sandboxId = await newSandbox(runtime, 'stubborn');
+    const id = await runtime.createContainer(sandboxId, containerConfig('main', { command: ['sh', '-c', "trap '' TERM; echo ready; while true; do sleep 0.1; done"] }));
+    await runtime.startContainer(id);
+    await waitFor('ready', async () => ((await readAll(await runtime.containerLogs(id, {}))).includes('ready') ? true : undefined));
+    const startedMs = Date.now();
+    await runtime.stopContainer(id, 1);
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(900);
+    expect(await runtime.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 137 });
+  });
+
+  it('records exit codes, and follows logs until the container exits', async () => {
+    const runtime = newRuntime();
+    const sandboxId = await newSandbox(runtime, 'exits');
+    const id = await runtime.createContainer(sandboxId, containerConfig('main', { command: ['sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.2; done; exit 3'] }));
+    await runtime.startContainer(id);
+    const followed = await readAll(await runtime.containerLogs(id, { follow: true }));
+    expect(followed).toBe('line1\nline2\nline3\n');
+    const status = await waitFor('exit', async () => ((await runtime.containerStatus(id)).state === 'exited' ? runtime.containerStatus(id) : undefined));
+    expect(status).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(await readAll(await runtime.containerLogs(id, { limitBytes: 8 }))).toBe('line1\nli');
+  });
+
+  it('names unknown images instead of failing, and marks a missing executable as StartError', async () => {
+    const runtime = newRuntime();
+    const sandboxId = await newSandbox(runtime, 'images');
+    await expect(runtime.createContainer(sandboxId, containerConfig('main', { image: 'foo:1' }))).rejects.toThrow(ImageNotKnownError);
+    await expect(runtime.createContainer(sandboxId, containerConfig('main', { image: 'foo:1' }))).rejects.toThrow(/image "foo:1" is not one the process runtime can run: give the container a command, or use one of: .*ml-serving:1.0/);
+    const id = await runtime.createContainer(sandboxId, containerConfig('main', { image: 'foo:1', command: ['/no/such/program'] }));
+    await runtime.startContainer(id);
+    expect(await runtime.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 128, reason: 'StartError' });
+  });
+
+  it('gives every pod its own loopback IP, so two ml-serving pods share a port', async () => {
+    const runtime = newRuntime();
+    const port = 18_000 + (process.pid % 1000);
+    const pods = await Promise.all(['serve-a', 'serve-b'].map((name) => newSandbox(runtime, name)));
+    const sandboxes = await runtime.listPodSandboxes();
+    const ips = sandboxes.map((sandbox) => sandbox.ip);
+    expect(new Set(ips).size).toBe(2);
+    for (const [index, sandboxId] of pods.entries()) {
+      const name = ['serve-a', 'serve-b'][index] ?? '';
+      const id = await runtime.createContainer(sandboxId, containerConfig('server', { image: 'ml-serving:1.0', env: [{ name: 'PORT', value: String(port) }, { name: 'POD_NAME', value: name }] }));
+      await runtime.startContainer(id);
+    }
+    for (const sandbox of sandboxes) {
+      const answer = await waitFor(`ml-serving on ${sandbox.ip}`, () => httpGet(sandbox.ip, port, '/predict?text=great').catch(() => undefined));
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toMatchObject({ pod: sandbox.name, podIP: sandbox.ip, path: '/predict', prediction: { label: 'positive' } });
+    }
+  });
+
+  it('adopts running containers after a restart, keeping their logs and IPs', async () => {
+    const first = newRuntime();
+    const sandboxId = await newSandbox(first, 'adopted');
+    const id = await first.createContainer(sandboxId, containerConfig('main', { command: ['sh', '-c', 'echo before; sleep 0.6; echo after; sleep 30'] }));
+    await first.startContainer(id);
+    await waitFor('first line', async () => ((await readAll(await first.containerLogs(id, {}))).includes('before') ? true : undefined));
+    await first.close(); // the kubelet "dies"; the container keeps running
+
+    const second = newRuntime();
+    expect(await second.containerStatus(id)).toMatchObject({ state: 'running' });
+    const [sandbox] = await second.listPodSandboxes();
+    // A new sandbox must not get the adopted pod's address.
+    const otherId = await newSandbox(second, 'other');
+    const other = (await second.listPodSandboxes({ id: otherId }))[0];
+    expect(other?.ip).not.toBe(sandbox?.ip);
+    await waitFor('line written while adopted', async () => ((await readAll(await second.containerLogs(id, {}))).includes('after') ? true : undefined));
+    await second.stopContainer(id, 2);
+    expect(await second.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 143 });
+  });
+
+  it('shows volumes at their mountPath under KUBE_ROOT (the default working directory) and as KUBE_VOLUME_<NAME>', async () => {
+    const runtime = newRuntime();
+    const sandboxId = await newSandbox(runtime, 'mounts');
+    const volume = path.join(root, 'volume');
+    fs.mkdirSync(volume);
+    fs.writeFileSync(path.join(volume, 'key'), 'value');
+    const id = await runtime.createContainer(sandboxId, containerConfig('main', { command: ['sh', '-c', 'cat etc/config/key; echo; cat "$KUBE_VOLUME_APP_CONFIG/key"; echo; cat "$KUBE_ROOT/etc/config/key"'], mounts: [{ containerPath: '/etc/config', hostPath: volume, volumeName: 'app-config', readOnly: true }] }));
+    await runtime.startContainer(id);
+    await waitFor('exit', async () => ((await runtime.containerStatus(id)).state === 'exited' ? true : undefined));
+    expect(await runtime.containerStatus(id)).toMatchObject({ exitCode: 0 });
+    expect(await readAll(await runtime.containerLogs(id, {}))).toBe('value\nvalue\nvalue');
+  });
+
+  it('rotates log files by size, keeping maxFiles rotated files, and reads across them', async () => {
+    const runtime = new ProcessRuntime({ stateDirectory: path.join(root, 'runtime'), podAddressBlock: block, logRotation: { maxSizeBytes: 400, maxFiles: 2 } });
+    runtimes.push(runtime);
+    const sandboxId = await newSandbox(runtime, 'chatty');
+    const id = await runtime.createContainer(sandboxId, containerConfig('main', { command: ['sh', '-c', 'i=1; while [ $i -le 40 ]; do echo line$i; i=$((i+1)); done'] }));
+    await runtime.startContainer(id);
+    await waitFor('exit', async () => ((await runtime.containerStatus(id)).state === 'exited' ? true : undefined));
+    const logPath = (await runtime.containerStatus(id)).logPath;
+    const files = fs.readdirSync(path.dirname(logPath));
+    expect(files.filter((file) => file.startsWith('0.log.')).length).toBe(2);
+    const lines = (await readAll(await runtime.containerLogs(id, {}))).trim().split('\n');
+    expect(lines[lines.length - 1]).toBe('line40');
+    expect(lines.length).toBeLessThan(40); // the oldest rotated files were dropped
+    const numbers = lines.map((line) => Number(line.slice(4)));
+    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+    expect(await readAll(await runtime.containerLogs(id, { tailLines: 3 }))).toBe('line38\nline39\nline40\n');
+  });
+
+  it('runs exec with and without a terminal', async () => {
+    const runtime = newRuntime();
+    const sandboxId = await newSandbox(runtime, 'exec');
+    const id = await runtime.createContainer(sandboxId, containerConfig('main', { command: ['sleep', '30'], env: [{ name: 'GREETING', value: 'hello' }] }));
+    await runtime.startContainer(id);
+    const plain = await runtime.exec(id, { command: ['sh', '-c', 'echo $GREETING; echo err >&2; exit 4'], stdin: false, tty: false });
+    const [stdout, stderr, exit] = await Promise.all([readAll(plain.stdout), readAll(plain.stderr), plain.exited]);
+    expect({ stdout, stderr, exit }).toEqual({ stdout: 'hello\n', stderr: 'err\n', exit: { exitCode: 4 } });
+    const terminal = await runtime.exec(id, { command: ['sh', '-c', 'tty >/dev/null && echo is-a-tty'], stdin: false, tty: true });
+    const [terminalOut, terminalExit] = await Promise.all([readAll(terminal.stdout), terminal.exited]);
+    expect(terminalOut).toContain('is-a-tty');
+    expect(terminalExit.exitCode).toBe(0);
+  });
+});

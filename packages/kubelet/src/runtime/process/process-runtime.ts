@@ -1,0 +1,610 @@
+// A ContainerRuntime that runs each container as a plain host process group.
+//
+// What a container is here:
+// - a detached process group (`spawn(..., {detached: true})`) led by a tiny
+//   /bin/sh wrapper that runs the container's argv, then records its exit
+//   code in a file. The file is what lets a restarted kubelet learn how an
+//   adopted container ended: it is not the process's parent any more.
+// - stdout/stderr are named pipes (FIFOs) in the runtime directory, not pipes
+//   to the kubelet: a kubelet restart does not break them. The kubelet reads
+//   them and writes timestamped CRI log records; while no kubelet reads, a
+//   chatty container blocks once the pipe buffer (64 KiB) is full.
+// - the pod IP is a loopback address from the node's block (address-pool.ts);
+//   the container learns it from POD_IP and must bind it itself. Nothing stops
+//   a process from binding another address: there is no network isolation.
+// - volumes cannot be mounted at their mountPath without namespaces. Each
+//   mount is given as env KUBE_VOLUME_<VOLUME_NAME>=<host dir>, and the
+//   container's default working directory is a per-container "root" directory
+//   (KUBE_ROOT) holding a symlink at every mountPath, so `cat etc/config/x`
+//   (relative) or `cat $KUBE_ROOT/etc/config/x` reads the volume. An absolute
+//   workingDir inside a mountPath is translated to the volume's host directory.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import {
+  AddressExhaustedError,
+  ContainerNotFoundError,
+  ContainerStateError,
+  ImageNotKnownError,
+  SandboxNotFoundError,
+} from '../errors';
+import { labelsMatch } from '../labels';
+import { LogLineSplitter, type LogStream } from '../log-format';
+import type {
+  ContainerConfig,
+  ContainerFilter,
+  ContainerRuntime,
+  ContainerStats,
+  ContainerStatus,
+  ExecOptions,
+  ExecSession,
+  LogOptions,
+  PodSandbox,
+  PodSandboxConfig,
+  RuntimeEvent,
+  SandboxFilter,
+} from '../runtime';
+import { AddressPool } from './address-pool';
+import { builtinImages, findImage, normalizeImageName, type ImageDefinition } from './images';
+import { DEFAULT_LOG_ROTATION, LogFileWriter, readContainerLog, type LogRotation } from './log-files';
+import { processAlive, processGroupMembers, readProcessStat } from './proc';
+import { loadRuntimeState, saveRuntimeState, type ContainerRecord, type RuntimeStateData } from './state-file';
+
+export interface ProcessRuntimeOptions {
+  /** Directory for the runtime's state file, pipes, exit codes and container root trees. */
+  stateDirectory: string;
+  /** The node's share of 127.0.0.0/8 that pod IPs come from, e.g. 127.1.0.0/16 for node 1. */
+  podAddressBlock?: string;
+  /** Image name -> default command; defaults to builtinImages(). */
+  images?: Map<string, ImageDefinition>;
+  /** When container log files rotate. */
+  logRotation?: LogRotation;
+  /** How often adopted containers (not children of this process) are checked for exit. */
+  adoptedPollIntervalMs?: number;
+  /** PATH given to containers that do not set their own. */
+  defaultPath?: string;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+// $0 is the exit-code file, "$@" the container's argv. The trap makes the
+// shell outlive a SIGTERM sent to the group, so it can record the exit code;
+// a trap with a command (not '') is reset in the child, which sees SIGTERM.
+const WRAPPER_SCRIPT = 'trap : TERM; "$@"; code=$?; echo "$code" > "$0"; exit "$code"';
+
+function signalExitCode(signal: NodeJS.Signals | null): number {
+  const number = signal ? os.constants.signals[signal] : undefined;
+  return number ? 128 + number : 255;
+}
+
+function exitReason(exitCode: number): string {
+  return exitCode === 0 ? 'Completed' : 'Error';
+}
+
+/** Environment variable name for a volume: KUBE_VOLUME_ + upper-cased name, other characters as '_'. */
+export function volumeEnvName(volumeName: string): string {
+  return `KUBE_VOLUME_${volumeName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function findExecutable(command: string, searchPath: string, workingDir: string): string | undefined {
+  if (command.includes('/')) {
+    const candidate = path.resolve(workingDir, command);
+    return isExecutable(candidate) ? candidate : undefined;
+  }
+  for (const directory of searchPath.split(':')) {
+    if (directory && isExecutable(path.join(directory, command))) return path.join(directory, command);
+  }
+  return undefined;
+}
+
+interface LiveContainer {
+  child?: ChildProcess;
+  sockets: net.Socket[];
+  writer?: LogFileWriter;
+  pollTimer?: NodeJS.Timeout;
+  exited: Promise<void>;
+  markExited: () => void;
+  finishing: boolean;
+}
+
+export class ProcessRuntime implements ContainerRuntime {
+  readonly name = 'process';
+  private readonly stateFile: string;
+  private readonly pool: AddressPool;
+  private readonly images: Map<string, ImageDefinition>;
+  private readonly rotation: LogRotation;
+  private readonly pollIntervalMs: number;
+  private readonly defaultPath: string;
+  private readonly state: RuntimeStateData;
+  private readonly live = new Map<string, LiveContainer>();
+  private readonly listeners = new Set<(event: RuntimeEvent) => void>();
+  private readonly cpuSamples = new Map<string, { timeMs: number; cpuNanoSeconds: number }>();
+  private closed = false;
+
+  constructor(private readonly options: ProcessRuntimeOptions) {
+    this.stateFile = path.join(options.stateDirectory, 'state.json');
+    this.pool = new AddressPool(options.podAddressBlock ?? '127.1.0.0/16');
+    this.images = options.images ?? builtinImages();
+    this.rotation = options.logRotation ?? DEFAULT_LOG_ROTATION;
+    this.pollIntervalMs = options.adoptedPollIntervalMs ?? 1000;
+    this.defaultPath = options.defaultPath ?? DEFAULT_PATH;
+    this.state = loadRuntimeState(this.stateFile);
+    this.adoptRunningContainers();
+  }
+
+  /** Image names that run without a command. */
+  knownImages(): string[] {
+    return [...this.images.keys()].sort();
+  }
+
+  // ---- sandboxes ----
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    const inUse = new Set(this.state.sandboxes.map((sandbox) => sandbox.ip));
+    const allocation = this.pool.allocate(inUse, this.state.nextAddressIndex);
+    if (!allocation) throw new AddressExhaustedError(this.pool.block);
+    const id = randomBytes(16).toString('hex');
+    this.state.nextAddressIndex = allocation.nextIndex;
+    this.state.sandboxes.push({
+      id,
+      name: config.name,
+      namespace: config.namespace,
+      uid: config.uid,
+      attempt: config.attempt,
+      state: 'ready',
+      createdAtMs: Date.now(),
+      ip: allocation.address,
+      labels: { ...config.labels },
+      annotations: { ...(config.annotations ?? {}), hostname: config.hostname },
+      logDirectory: config.logDirectory,
+    });
+    fs.mkdirSync(config.logDirectory, { recursive: true });
+    this.save();
+    return id;
+  }
+
+  async stopPodSandbox(sandboxId: string): Promise<void> {
+    const sandbox = this.sandbox(sandboxId);
+    const running = this.state.containers.filter((record) => record.status.sandboxId === sandboxId && record.status.state === 'running');
+    await Promise.all(running.map((record) => this.stopContainer(record.status.id, 0)));
+    sandbox.state = 'notready';
+    this.save();
+  }
+
+  async removePodSandbox(sandboxId: string): Promise<void> {
+    if (!this.state.sandboxes.some((sandbox) => sandbox.id === sandboxId)) return;
+    for (const record of this.state.containers.filter((record) => record.status.sandboxId === sandboxId)) await this.removeContainer(record.status.id);
+    this.state.sandboxes = this.state.sandboxes.filter((sandbox) => sandbox.id !== sandboxId);
+    this.save();
+  }
+
+  async listPodSandboxes(filter: SandboxFilter = {}): Promise<PodSandbox[]> {
+    return this.state.sandboxes
+      .filter((sandbox) => (!filter.id || sandbox.id === filter.id) && (!filter.state || sandbox.state === filter.state) && labelsMatch(sandbox.labels, filter.labels))
+      .map((sandbox) => structuredClone(sandbox));
+  }
+
+  // ---- containers ----
+
+  async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
+    const sandbox = this.sandbox(sandboxId);
+    let argv: string[];
+    let imageRef = `process-image://${normalizeImageName(config.image)}`;
+    if (config.command.length > 0) {
+      argv = [...config.command, ...config.args];
+    } else {
+      const image = findImage(this.images, config.image);
+      if (!image) throw new ImageNotKnownError(config.image, this.knownImages());
+      argv = [...image.command, ...(config.args.length > 0 ? config.args : image.args)];
+      imageRef = `process-image://${normalizeImageName(config.image)}@${image.command.join(' ') || image.args.join(' ')}`;
+    }
+    const id = randomBytes(16).toString('hex');
+    const directory = this.containerDirectory(id);
+    const root = path.join(directory, 'root');
+    fs.mkdirSync(root, { recursive: true });
+    for (const stream of ['stdout', 'stderr']) makeFifo(path.join(directory, `${stream}.fifo`));
+
+    // The symlink tree standing in for mounts (see the file comment).
+    for (const mount of config.mounts) {
+      const link = path.join(root, path.normalize(`/${mount.containerPath}`));
+      fs.mkdirSync(path.dirname(link), { recursive: true });
+      fs.rmSync(link, { force: true, recursive: true });
+      fs.symlinkSync(mount.hostPath, link);
+    }
+    const env: Record<string, string> = { PATH: this.defaultPath, HOME: '/root', HOSTNAME: sandbox.annotations.hostname ?? sandbox.name };
+    for (const variable of config.env) env[variable.name] = variable.value;
+    env.POD_IP ??= sandbox.ip;
+    env.KUBE_ROOT = root;
+    for (const mount of config.mounts) env[volumeEnvName(mount.volumeName)] = mount.hostPath;
+    const workingDir = this.resolveWorkingDir(config, root);
+
+    this.state.containers.push({
+      status: {
+        id,
+        sandboxId,
+        name: config.name,
+        attempt: config.attempt,
+        image: config.image,
+        imageRef,
+        state: 'created',
+        createdAtMs: Date.now(),
+        labels: { ...config.labels },
+        annotations: { ...(config.annotations ?? {}) },
+        logPath: path.join(sandbox.logDirectory, config.logPath),
+      },
+      config: structuredClone(config),
+      argv,
+      env,
+      workingDir,
+    });
+    this.save();
+    return id;
+  }
+
+  async startContainer(containerId: string): Promise<void> {
+    const record = this.record(containerId);
+    if (record.status.state !== 'created') throw new ContainerStateError(containerId, record.status.state, 'start');
+    const [command = '', ...rest] = record.argv;
+    const executable = findExecutable(command, record.env.PATH ?? this.defaultPath, record.workingDir);
+    if (!executable) {
+      this.markStartError(record, `exec: "${command}": executable file not found in $PATH`);
+      return;
+    }
+    if (!fs.existsSync(record.workingDir)) {
+      this.markStartError(record, `chdir to ${record.workingDir}: no such directory`);
+      return;
+    }
+    const directory = this.containerDirectory(containerId);
+    const exitFile = path.join(directory, 'exit-code');
+    fs.rmSync(exitFile, { force: true });
+    // Open the write ends read-write: opening never blocks, and the container
+    // keeps the pipes' buffers alive while no kubelet reads them.
+    const stdout = fs.openSync(path.join(directory, 'stdout.fifo'), fs.constants.O_RDWR);
+    const stderr = fs.openSync(path.join(directory, 'stderr.fifo'), fs.constants.O_RDWR);
+    let child: ChildProcess;
+    try {
+      child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, exitFile, executable, ...rest], {
+        detached: true,
+        cwd: record.workingDir,
+        env: record.env,
+        stdio: ['ignore', stdout, stderr],
+        argv0: 'sh',
+      });
+    } finally {
+      fs.closeSync(stdout);
+      fs.closeSync(stderr);
+    }
+    child.unref();
+    const pid = child.pid;
+    if (pid === undefined) {
+      this.markStartError(record, 'the process could not be spawned');
+      return;
+    }
+    record.status.state = 'running';
+    record.status.pid = pid;
+    record.status.startedAtMs = Date.now();
+    record.processStartTicks = readProcessStat(pid)?.startTicks;
+    const live = this.attach(record);
+    live.child = child;
+    child.on('exit', (code, signal) => {
+      void this.onMainExit(record, code ?? signalExitCode(signal));
+    });
+    this.save();
+    this.emit({ type: 'ContainerStarted', containerId, labels: record.status.labels });
+  }
+
+  async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
+    const record = this.record(containerId);
+    const live = this.live.get(containerId);
+    if (record.status.state !== 'running' || !live || record.status.pid === undefined) return;
+    const processGroup = record.status.pid;
+    const exitedWithin = (ms: number): Promise<boolean> =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        void live.exited.then(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    if (timeoutSeconds > 0) {
+      signalGroup(processGroup, 'SIGTERM');
+      if (await exitedWithin(timeoutSeconds * 1000)) return;
+    }
+    record.killed = true;
+    signalGroup(processGroup, 'SIGKILL');
+    await exitedWithin(10_000);
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    const record = this.state.containers.find((candidate) => candidate.status.id === containerId);
+    if (!record) return;
+    if (record.status.state === 'running') await this.stopContainer(containerId, 0);
+    this.detach(containerId);
+    fs.rmSync(this.containerDirectory(containerId), { recursive: true, force: true });
+    for (const file of [record.status.logPath, ...rotatedSiblings(record.status.logPath)]) fs.rmSync(file, { force: true });
+    this.state.containers = this.state.containers.filter((candidate) => candidate.status.id !== containerId);
+    this.cpuSamples.delete(containerId);
+    this.save();
+  }
+
+  async listContainers(filter: ContainerFilter = {}): Promise<ContainerStatus[]> {
+    return this.state.containers
+      .map((record) => record.status)
+      .filter(
+        (status) =>
+          (!filter.id || status.id === filter.id) &&
+          (!filter.sandboxId || status.sandboxId === filter.sandboxId) &&
+          (!filter.state || status.state === filter.state) &&
+          labelsMatch(status.labels, filter.labels),
+      )
+      .map((status) => structuredClone(status));
+  }
+
+  async containerStatus(containerId: string): Promise<ContainerStatus> {
+    return structuredClone(this.record(containerId).status);
+  }
+
+  async containerLogs(containerId: string, options: LogOptions): Promise<Readable> {
+    const record = this.record(containerId);
+    return readContainerLog(record.status.logPath, options, { isRunning: () => record.status.state === 'running' || this.live.get(containerId)?.finishing === true });
+  }
+
+  async exec(containerId: string, options: ExecOptions): Promise<ExecSession> {
+    const record = this.record(containerId);
+    if (record.status.state !== 'running') throw new ContainerStateError(containerId, record.status.state, 'exec in');
+    const [command = '', ...args] = options.command;
+    const executable = findExecutable(command, record.env.PATH ?? this.defaultPath, record.workingDir);
+    if (!executable) {
+      const stderr = Readable.from([Buffer.from(`exec: "${command}": executable file not found in $PATH\n`)]);
+      return { stdin: undefined, stdout: Readable.from([]), stderr, resize: () => undefined, kill: () => undefined, exited: Promise.resolve({ exitCode: 127 }) };
+    }
+    return options.tty ? this.execWithTerminal(record, executable, args, options) : this.execWithPipes(record, executable, args, options);
+  }
+
+  async containerStats(containerId: string): Promise<ContainerStats> {
+    const record = this.record(containerId);
+    const timestampMs = Date.now();
+    const members = record.status.state === 'running' && record.status.pid !== undefined ? processGroupMembers(record.status.pid) : [];
+    const cpuNanoSeconds = members.reduce((sum, member) => sum + member.cpuNanoSeconds, 0);
+    const memoryWorkingSetBytes = members.reduce((sum, member) => sum + member.residentBytes, 0);
+    const previous = this.cpuSamples.get(containerId);
+    this.cpuSamples.set(containerId, { timeMs: timestampMs, cpuNanoSeconds });
+    const elapsedMs = previous ? timestampMs - previous.timeMs : 0;
+    const cpuUsageNanoCores = previous && elapsedMs > 0 ? Math.max(0, Math.round(((cpuNanoSeconds - previous.cpuNanoSeconds) * 1000) / elapsedMs)) : 0;
+    return { containerId, timestampMs, cpuUsageCoreNanoSeconds: cpuNanoSeconds, cpuUsageNanoCores, memoryWorkingSetBytes };
+  }
+
+  subscribe(listener: (event: RuntimeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const id of [...this.live.keys()]) this.detach(id);
+    this.listeners.clear();
+  }
+
+  // ---- internals ----
+
+  private resolveWorkingDir(config: ContainerConfig, root: string): string {
+    const wanted = config.workingDir;
+    if (!wanted) return root;
+    for (const mount of config.mounts) {
+      const relative = path.relative(mount.containerPath, wanted);
+      if (!relative.startsWith('..') && !path.isAbsolute(relative)) return path.join(mount.hostPath, relative);
+    }
+    if (fs.existsSync(wanted)) return wanted;
+    const inside = path.join(root, path.normalize(`/${wanted}`));
+    fs.mkdirSync(inside, { recursive: true });
+    return inside;
+  }
+
+  /** Starts reading the container's pipes into its log file. */
+  private attach(record: ContainerRecord): LiveContainer {
+    let markExited: () => void = () => undefined;
+    const exited = new Promise<void>((resolve) => {
+      markExited = resolve;
+    });
+    const live: LiveContainer = { sockets: [], exited, markExited, finishing: false };
+    this.live.set(record.status.id, live);
+    const writer = new LogFileWriter(record.status.logPath, this.rotation, Date.now);
+    live.writer = writer;
+    const directory = this.containerDirectory(record.status.id);
+    for (const stream of ['stdout', 'stderr'] as LogStream[]) {
+      const descriptor = fs.openSync(path.join(directory, `${stream}.fifo`), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const socket = new net.Socket({ fd: descriptor, readable: true, writable: false });
+      const splitter = new LogLineSplitter(stream, (line) => writer.write(line.stream, line.full, line.content));
+      socket.on('data', (chunk: Buffer) => splitter.push(chunk));
+      socket.on('end', () => splitter.end());
+      socket.on('error', () => undefined);
+      socket.unref();
+      live.sockets.push(socket);
+    }
+    return live;
+  }
+
+  private detach(containerId: string): void {
+    const live = this.live.get(containerId);
+    if (!live) return;
+    if (live.pollTimer) clearInterval(live.pollTimer);
+    for (const socket of live.sockets) socket.destroy();
+    live.child?.removeAllListeners('exit');
+    live.writer?.close();
+    this.live.delete(containerId);
+  }
+
+  /** The container's main process ended: clean up its group, let the logs drain, record the exit. */
+  private async onMainExit(record: ContainerRecord, fallbackExitCode: number): Promise<void> {
+    const live = this.live.get(record.status.id);
+    if (!live || live.finishing || record.status.state !== 'running') return;
+    live.finishing = true;
+    if (record.status.pid !== undefined) signalGroup(record.status.pid, 'SIGKILL');
+    // Pipes reach end-of-file once every process holding them is gone; bounded in case one lingers.
+    await Promise.race([
+      Promise.all(live.sockets.map((socket) => (socket.readableEnded || socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once('close', resolve))))),
+      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
+    if (this.closed || this.live.get(record.status.id) !== live) return;
+    const recorded = readExitFile(path.join(this.containerDirectory(record.status.id), 'exit-code'));
+    const exitCode = recorded ?? fallbackExitCode;
+    record.status.state = 'exited';
+    record.status.exitCode = exitCode;
+    record.status.finishedAtMs = Date.now();
+    record.status.reason = exitReason(exitCode);
+    if (recorded === undefined && fallbackExitCode === 255) record.status.message = 'the process ended while no kubelet watched it; its exit code is unknown';
+    this.detach(record.status.id);
+    this.save();
+    live.markExited();
+    this.emit({ type: 'ContainerExited', containerId: record.status.id, labels: record.status.labels });
+  }
+
+  private markStartError(record: ContainerRecord, message: string): void {
+    const now = Date.now();
+    Object.assign(record.status, { state: 'exited', exitCode: 128, reason: 'StartError', message, startedAtMs: now, finishedAtMs: now });
+    this.save();
+    this.emit({ type: 'ContainerExited', containerId: record.status.id, labels: record.status.labels });
+  }
+
+  /** After a kubelet restart: keep reading and watching containers whose processes still run. */
+  private adoptRunningContainers(): void {
+    for (const record of this.state.containers) {
+      if (record.status.state !== 'running' || record.status.pid === undefined) continue;
+      const pid = record.status.pid;
+      if (!processAlive(pid, record.processStartTicks)) {
+        this.attach(record);
+        void this.onMainExit(record, record.killed ? 137 : 255);
+        continue;
+      }
+      const live = this.attach(record);
+      live.pollTimer = setInterval(() => {
+        if (!processAlive(pid, record.processStartTicks)) void this.onMainExit(record, record.killed ? 137 : 255);
+      }, this.pollIntervalMs);
+      live.pollTimer.unref();
+    }
+    this.save();
+  }
+
+  private execWithPipes(record: ContainerRecord, executable: string, args: string[], options: ExecOptions): ExecSession {
+    const child = spawn(executable, args, { cwd: record.workingDir, env: record.env, detached: true, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const stdout = child.stdout ?? Readable.from([]);
+    const stderr = child.stderr ?? Readable.from([]);
+    const exited = new Promise<{ exitCode: number }>((resolve) => {
+      child.once('error', () => resolve({ exitCode: 126 }));
+      child.once('close', (code, signal) => resolve({ exitCode: code ?? signalExitCode(signal) }));
+    });
+    return {
+      stdin: child.stdin ?? undefined,
+      stdout,
+      stderr,
+      resize: () => undefined,
+      kill: () => {
+        if (child.pid !== undefined && child.exitCode === null) signalGroup(child.pid, 'SIGKILL');
+      },
+      exited,
+    };
+  }
+
+  private execWithTerminal(record: ContainerRecord, executable: string, args: string[], options: ExecOptions): ExecSession {
+    // Loaded lazily: node-pty is a native module, and only TTY exec needs it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pty = require('node-pty') as typeof import('node-pty');
+    const terminal = pty.spawn(executable, args, { cwd: record.workingDir, env: record.env, cols: options.columns ?? 80, rows: options.rows ?? 24, name: 'xterm' });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stderr.end();
+    terminal.onData((data) => stdout.write(data));
+    const exited = new Promise<{ exitCode: number }>((resolve) => {
+      terminal.onExit(({ exitCode, signal }) => {
+        stdout.end();
+        resolve({ exitCode: signal ? 128 + signal : exitCode });
+      });
+    });
+    let stdin: PassThrough | undefined;
+    if (options.stdin) {
+      stdin = new PassThrough();
+      stdin.on('data', (chunk: Buffer) => terminal.write(chunk.toString('utf8')));
+      stdin.on('end', () => terminal.write('\x04'));
+    }
+    return {
+      stdin,
+      stdout,
+      stderr,
+      resize: (columns, rows) => terminal.resize(Math.max(1, columns), Math.max(1, rows)),
+      kill: () => terminal.kill('SIGKILL'),
+      exited,
+    };
+  }
+
+  private containerDirectory(containerId: string): string {
+    return path.join(this.options.stateDirectory, 'containers', containerId);
+  }
+
+  private sandbox(sandboxId: string): PodSandbox {
+    const sandbox = this.state.sandboxes.find((candidate) => candidate.id === sandboxId);
+    if (!sandbox) throw new SandboxNotFoundError(sandboxId);
+    return sandbox;
+  }
+
+  private record(containerId: string): ContainerRecord {
+    const record = this.state.containers.find((candidate) => candidate.status.id === containerId);
+    if (!record) throw new ContainerNotFoundError(containerId);
+    return record;
+  }
+
+  private save(): void {
+    if (!this.closed) saveRuntimeState(this.stateFile, this.state);
+  }
+
+  private emit(event: RuntimeEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+function signalGroup(processGroupId: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-processGroupId, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+function readExitFile(file: string): number | undefined {
+  try {
+    const value = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function rotatedSiblings(logPath: string): string[] {
+  try {
+    const base = path.basename(logPath);
+    return fs
+      .readdirSync(path.dirname(logPath))
+      .filter((entry) => entry.startsWith(`${base}.`))
+      .map((entry) => path.join(path.dirname(logPath), entry));
+  } catch {
+    return [];
+  }
+}
+
+function makeFifo(file: string): void {
+  if (fs.existsSync(file)) return;
+  // Node has no mkfifo; the coreutils tool is on every Linux host this runtime targets.
+  execFileSync('mkfifo', ['-m', '600', file]);
+}

@@ -1,0 +1,190 @@
+// The container runtime interface, in the spirit of the CRI: the kubelet asks
+// for sandboxes (the pod's shared network identity) and containers inside
+// them, and reads back their state. Everything the kubelet needs to adopt its
+// own work after a restart is carried in labels (see labels.ts).
+import type { Readable, Writable } from 'node:stream';
+
+export interface PodSandboxConfig {
+  /** Pod name, namespace and UID, as in the pod's metadata. */
+  name: string;
+  namespace: string;
+  uid: string;
+  /** How many sandboxes this pod had before this one (0 for the first). */
+  attempt: number;
+  /** The hostname processes of the pod see (HOSTNAME env under the process runtime). */
+  hostname: string;
+  /** Labels the kubelet reads back on relist; must include the pod labels of labels.ts. */
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Directory holding this pod's container logs. */
+  logDirectory: string;
+}
+
+export type SandboxState = 'ready' | 'notready';
+
+export interface PodSandbox {
+  id: string;
+  name: string;
+  namespace: string;
+  uid: string;
+  attempt: number;
+  state: SandboxState;
+  createdAtMs: number;
+  /** The pod IP the runtime assigned. */
+  ip: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  logDirectory: string;
+}
+
+export interface Mount {
+  /** The path the pod spec asked for (volumeMounts[].mountPath). */
+  containerPath: string;
+  /** Where the data is on the host. */
+  hostPath: string;
+  /** volumeMounts[].name: runtimes that cannot remap paths expose the host path under this name. */
+  volumeName: string;
+  readOnly: boolean;
+}
+
+export interface ContainerConfig {
+  name: string;
+  /** Restart count: 0 for the first instance of this container in the pod. */
+  attempt: number;
+  image: string;
+  /** Entrypoint override (the pod's command); empty means the image's default. */
+  command: string[];
+  /** Arguments (the pod's args); with an empty command they replace the image's default arguments. */
+  args: string[];
+  workingDir?: string;
+  env: { name: string; value: string }[];
+  mounts: Mount[];
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Log file path relative to the sandbox's logDirectory. */
+  logPath: string;
+  tty?: boolean;
+  stdin?: boolean;
+}
+
+export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
+
+export interface ContainerStatus {
+  id: string;
+  sandboxId: string;
+  name: string;
+  attempt: number;
+  image: string;
+  /** The runtime's identity for the image it actually ran. */
+  imageRef: string;
+  state: ContainerState;
+  createdAtMs: number;
+  startedAtMs?: number;
+  finishedAtMs?: number;
+  exitCode?: number;
+  /** Completed / Error / OOMKilled ..., set once exited. */
+  reason?: string;
+  message?: string;
+  /** Process id of the container's main process (process runtime only). */
+  pid?: number;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Absolute path of the current log file. */
+  logPath: string;
+}
+
+export interface ContainerFilter {
+  id?: string;
+  sandboxId?: string;
+  state?: ContainerState;
+  /** Every given label must match. */
+  labels?: Record<string, string>;
+}
+
+export interface SandboxFilter {
+  id?: string;
+  state?: SandboxState;
+  labels?: Record<string, string>;
+}
+
+export interface LogOptions {
+  /** Only the last N lines. */
+  tailLines?: number;
+  /** Keep the stream open and send new lines until the container exits or the stream is destroyed. */
+  follow?: boolean;
+  /** Prefix each line with its RFC 3339 (nanosecond) timestamp, as `kubectl logs --timestamps`. */
+  timestamps?: boolean;
+  /** Only lines written at or after this time. */
+  sinceMs?: number;
+  /** Stop after this many bytes. */
+  limitBytes?: number;
+}
+
+export interface ExecOptions {
+  command: string[];
+  /** Give the process a writable stdin. */
+  stdin: boolean;
+  /** Run under a pseudo-terminal: stdout carries both streams, stderr stays empty. */
+  tty: boolean;
+  /** Initial terminal size when tty. */
+  columns?: number;
+  rows?: number;
+}
+
+/** A running exec: streams plus its exit. */
+export interface ExecSession {
+  stdin: Writable | undefined;
+  stdout: Readable;
+  stderr: Readable;
+  resize(columns: number, rows: number): void;
+  /** Kill the exec'd process (e.g. when the client went away or a probe timed out). */
+  kill(): void;
+  /** Resolves with the exit code once the process ended and its output was read. */
+  exited: Promise<{ exitCode: number }>;
+}
+
+export interface ContainerStats {
+  containerId: string;
+  timestampMs: number;
+  /** Cumulative CPU time of the container's processes. */
+  cpuUsageCoreNanoSeconds: number;
+  /** CPU rate over the interval since the previous sample (0 for the first). */
+  cpuUsageNanoCores: number;
+  memoryWorkingSetBytes: number;
+}
+
+export type RuntimeEvent =
+  | { type: 'ContainerStarted'; containerId: string; labels: Record<string, string> }
+  | { type: 'ContainerExited'; containerId: string; labels: Record<string, string> };
+
+/** What a kubelet needs from a container runtime. */
+export interface ContainerRuntime {
+  /** "process", "fake", "docker": the scheme of containerIDs in pod status. */
+  readonly name: string;
+
+  runPodSandbox(config: PodSandboxConfig): Promise<string>;
+  /** Stops every container of the sandbox (grace 0) and marks it notready; the IP stays reserved. */
+  stopPodSandbox(sandboxId: string): Promise<void>;
+  /** Removes the sandbox and its containers and releases its IP. Idempotent. */
+  removePodSandbox(sandboxId: string): Promise<void>;
+  listPodSandboxes(filter?: SandboxFilter): Promise<PodSandbox[]>;
+
+  /** Throws ImageNotKnownError (or another RuntimeError) when the container cannot be created. */
+  createContainer(sandboxId: string, config: ContainerConfig): Promise<string>;
+  startContainer(containerId: string): Promise<void>;
+  /** SIGTERM, then SIGKILL once timeoutSeconds passed; resolves when the container exited. */
+  stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
+  removeContainer(containerId: string): Promise<void>;
+  listContainers(filter?: ContainerFilter): Promise<ContainerStatus[]>;
+  /** Throws ContainerNotFoundError for an unknown id. */
+  containerStatus(containerId: string): Promise<ContainerStatus>;
+
+  containerLogs(containerId: string, options: LogOptions): Promise<Readable>;
+  exec(containerId: string, options: ExecOptions): Promise<ExecSession>;
+  containerStats(containerId: string): Promise<ContainerStats>;
+
+  /** Container lifecycle events (the kubelet's PLEG); returns an unsubscribe function. */
+  subscribe(listener: (event: RuntimeEvent) => void): () => void;
+  /** Releases the runtime's own resources (log readers, timers) without stopping any container. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,242 @@
+// The kubelet's own HTTP(S) API, which the API server proxies `kubectl logs`,
+// `exec` and `attach` to, and metrics-server reads stats from:
+//   GET /healthz
+//   GET /pods
+//   GET /containerLogs/<namespace>/<pod>/<container>?follow&tailLines&timestamps&previous&sinceSeconds&sinceTime&limitBytes
+//   GET /exec/<namespace>/<pod>/[<uid>/]<container>?command=..&stdin&stdout&stderr&tty   (WebSocket)
+//   GET /attach/<namespace>/<pod>/[<uid>/]<container>?stdout&stderr                    (WebSocket)
+//   GET /stats/summary
+//   GET /metrics
+// Every path but /healthz needs `Authorization: Bearer <token>` when a token is set.
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { PassThrough, type Duplex } from 'node:stream';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { parseTime, type Pod } from '@kube-lite/api';
+import type { ContainerRuntime, ExecSession } from '../runtime/runtime';
+import { bridgeExecSession, ChannelConnection, selectStreamProtocol, STREAM_PROTOCOLS, type StreamOptions } from './exec-stream';
+import { SummaryProvider } from './stats-summary';
+import type { ContainerLookup } from '../pod-workers/pod-workers';
+
+/** What the server needs from the pod workers. */
+export interface ContainerLocator {
+  findContainer(namespace: string, podName: string, containerName: string, previous?: boolean): Promise<ContainerLookup | undefined>;
+  pods(): Pod[];
+}
+
+export interface KubeletServerOptions {
+  nodeName: string;
+  runtime: ContainerRuntime;
+  locator: ContainerLocator;
+  /** Address to listen on; 0.0.0.0 by default. */
+  host?: string;
+  /** Port to listen on (upstream 10250); 0 picks a free one. */
+  port: number;
+  /** Serve HTTPS with this PEM certificate and key; plain HTTP without. */
+  tls?: { certificate: string | Buffer; key: string | Buffer };
+  /** Bearer token callers must present; undefined leaves the API open (tests, trusted networks). */
+  token?: string;
+}
+
+class HttpError extends Error {
+  constructor(readonly statusCode: number, readonly reason: string, message: string) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+function flag(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  return value !== null && value !== 'false' && value !== '0';
+}
+
+function integer(query: URLSearchParams, name: string): number | undefined {
+  const value = query.get(name);
+  if (value === null || value === '') return undefined;
+  if (!/^-?\d+$/.test(value)) throw new HttpError(400, 'BadRequest', `query parameter ${name}=${JSON.stringify(value)} is not an integer`);
+  return Number(value);
+}
+
+function sendStatus(response: http.ServerResponse, error: HttpError): void {
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  response.writeHead(error.statusCode, { 'content-type': 'application/json' });
+  response.end(`${JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: error.message, reason: error.reason, code: error.statusCode })}\n`);
+}
+
+export class KubeletServer {
+  private readonly server: http.Server;
+  private readonly sockets = new WebSocketServer({ noServer: true, handleProtocols: (offered) => selectStreamProtocol(offered) ?? false });
+  private readonly registry = new Registry();
+  private readonly summaries: SummaryProvider;
+
+  constructor(private readonly options: KubeletServerOptions) {
+    const handler = (request: http.IncomingMessage, response: http.ServerResponse): void => {
+      void this.handle(request, response).catch((error: unknown) => sendStatus(response, error instanceof HttpError ? error : new HttpError(500, 'InternalError', (error as Error).message)));
+    };
+    this.server = options.tls ? https.createServer({ cert: options.tls.certificate, key: options.tls.key }, handler) : http.createServer(handler);
+    this.server.on('upgrade', (request, socket, head) => {
+      void this.upgrade(request, socket, head);
+    });
+    this.summaries = new SummaryProvider(options.nodeName, options.runtime, () => options.locator.pods());
+    collectDefaultMetrics({ register: this.registry, prefix: 'kubelet_process_' });
+    const locator = options.locator;
+    const runtime = options.runtime;
+    new Gauge({ name: 'kubelet_running_pods', help: 'Pods with a running pod sandbox.', registers: [this.registry], collect: async function () {
+      this.set((await runtime.listPodSandboxes({ state: 'ready' })).length);
+    } });
+    new Gauge({ name: 'kubelet_running_containers', help: 'Containers by state.', labelNames: ['container_state'], registers: [this.registry], collect: async function () {
+      const containers = await runtime.listContainers();
+      for (const state of ['created', 'running', 'exited', 'unknown']) this.set({ container_state: state }, containers.filter((container) => container.state === state).length);
+    } });
+    new Gauge({ name: 'kubelet_managed_pods', help: 'Pods this kubelet has a worker for.', registers: [this.registry], collect() {
+      this.set(locator.pods().length);
+    } });
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.sockets.clients) client.terminate();
+    this.server.closeAllConnections?.();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private authorized(request: http.IncomingMessage): boolean {
+    const token = this.options.token;
+    if (token === undefined) return true;
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match) return false;
+    const given = Buffer.from(match[1] ?? '');
+    const expected = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://kubelet');
+    if (url.pathname === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.end('ok');
+      return;
+    }
+    if (!this.authorized(request)) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
+    if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpError(405, 'MethodNotAllowed', `${request.method} is not supported on ${url.pathname}`);
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (parts[0] === 'containerLogs' && parts.length === 4) return this.containerLogs(parts[1] ?? '', parts[2] ?? '', parts[3] ?? '', url.searchParams, request, response);
+    if (url.pathname === '/stats/summary') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(await this.summaries.summary()));
+      return;
+    }
+    if (url.pathname === '/pods') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: this.options.locator.pods() }));
+      return;
+    }
+    if (url.pathname === '/metrics') {
+      response.writeHead(200, { 'content-type': this.registry.contentType });
+      response.end(await this.registry.metrics());
+      return;
+    }
+    if (parts[0] === 'exec' || parts[0] === 'attach') throw new HttpError(400, 'BadRequest', `${parts[0]} needs a WebSocket upgrade with one of the protocols ${STREAM_PROTOCOLS.join(', ')}`);
+    throw new HttpError(404, 'NotFound', `no handler for ${url.pathname}`);
+  }
+
+  private async lookup(namespace: string, pod: string, container: string, previous: boolean): Promise<ContainerLookup> {
+    const found = await this.options.locator.findContainer(namespace, pod, container, previous);
+    if (!found) {
+      const what = previous ? `previous terminated container "${container}" in pod "${pod}"` : `container "${container}" in pod "${pod}"`;
+      throw new HttpError(404, 'NotFound', `${what} not found in namespace "${namespace}"`);
+    }
+    return found;
+  }
+
+  private async containerLogs(namespace: string, pod: string, container: string, query: URLSearchParams, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const previous = flag(query, 'previous');
+    const found = await this.lookup(namespace, pod, container, previous);
+    const sinceSeconds = integer(query, 'sinceSeconds');
+    const sinceTime = query.get('sinceTime');
+    let sinceMs: number | undefined;
+    if (sinceSeconds !== undefined) sinceMs = Date.now() - sinceSeconds * 1000;
+    else if (sinceTime) {
+      sinceMs = parseTime(sinceTime);
+      if (sinceMs === undefined) throw new HttpError(400, 'BadRequest', `sinceTime=${JSON.stringify(sinceTime)} is not an RFC 3339 time`);
+    }
+    const stream = await this.options.runtime.containerLogs(found.container.id, {
+      follow: flag(query, 'follow') && !previous,
+      timestamps: flag(query, 'timestamps'),
+      tailLines: integer(query, 'tailLines'),
+      limitBytes: integer(query, 'limitBytes'),
+      ...(sinceMs !== undefined ? { sinceMs } : {}),
+    });
+    response.writeHead(200, { 'content-type': 'text/plain' });
+    request.on('close', () => stream.destroy());
+    stream.pipe(response);
+  }
+
+  private async upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://kubelet');
+    const reject = (statusCode: number, message: string): void => {
+      socket.end(`HTTP/1.1 ${statusCode} ${http.STATUS_CODES[statusCode]}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
+    };
+    if (!this.authorized(request)) return reject(401, 'Unauthorized');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const kind = parts[0];
+    if ((kind !== 'exec' && kind !== 'attach') || (parts.length !== 4 && parts.length !== 5)) return reject(404, `no WebSocket handler for ${url.pathname}`);
+    const [namespace = '', pod = '', ...rest] = parts.slice(1);
+    const containerName = rest[rest.length - 1] ?? '';
+    const query = url.searchParams;
+    const command = query.getAll('command');
+    const options: StreamOptions = { stdin: flag(query, 'stdin') || flag(query, 'input'), stdout: flag(query, 'stdout') || flag(query, 'output'), stderr: flag(query, 'stderr') || flag(query, 'error'), tty: flag(query, 'tty') };
+    if (kind === 'exec' && command.length === 0) return reject(400, 'exec needs at least one command= parameter');
+    let found: ContainerLookup;
+    try {
+      found = await this.lookup(namespace, pod, containerName, false);
+    } catch (error) {
+      return reject(404, (error as Error).message);
+    }
+    this.sockets.handleUpgrade(request, socket, head, (client: WebSocket) => {
+      const connection = new ChannelConnection(client, client.protocol || 'channel.k8s.io');
+      void this.stream(kind, client, connection, found, command, options).catch((error: unknown) => {
+        connection.sendError((error as Error).message);
+        client.close(1000);
+      });
+    });
+  }
+
+  private async stream(kind: 'exec' | 'attach', client: WebSocket, connection: ChannelConnection, found: ContainerLookup, command: string[], options: StreamOptions): Promise<void> {
+    let session: ExecSession;
+    if (kind === 'exec') {
+      session = await this.options.runtime.exec(found.container.id, { command, stdin: options.stdin, tty: options.tty });
+    } else {
+      // The process runtime gives containers no stdin: attach follows the container's output from now on.
+      const output = await this.options.runtime.containerLogs(found.container.id, { follow: true, tailLines: 0 });
+      const empty = new PassThrough();
+      empty.end();
+      session = {
+        stdin: undefined,
+        stdout: output,
+        stderr: empty,
+        resize: () => undefined,
+        kill: () => output.destroy(),
+        exited: new Promise((resolve) => output.on('close', () => resolve({ exitCode: 0 }))),
+      };
+    }
+    await bridgeExecSession(client, connection, session, options, command);
+  }
+}

@@ -1,0 +1,100 @@
+// The kubelet core's view of the outside world. The wiring (src/kubelet.ts)
+// implements these over the API client's informers and status updates; tests
+// and static pods use the in-memory versions below.
+import type { ConfigMap, Pod, PodStatus, Secret } from '@kube-lite/api';
+
+/** The pods that should run on this node (including ones being deleted: deletionTimestamp set). */
+export interface PodSource {
+  listPods(): Pod[];
+  /** Calls listener whenever the set or any pod changed; returns an unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}
+
+/** Receives what the kubelet observed. Called only when a pod's status changed. */
+export interface StatusSink {
+  writeStatus(pod: Pod, status: PodStatus): Promise<void>;
+  /**
+   * Every container of a pod being deleted has stopped and its final status was
+   * written: the wiring can now delete the pod object with grace period 0.
+   */
+  podTerminated(pod: Pod): Promise<void>;
+}
+
+export interface SecretSource {
+  getSecret(namespace: string, name: string): Promise<Secret | undefined>;
+}
+
+export interface ConfigMapSource {
+  getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+}
+
+/** A PodSource holding pods in memory: for tests and static pods. */
+export class InMemoryPodSource implements PodSource {
+  private readonly pods = new Map<string, Pod>();
+  private readonly listeners = new Set<() => void>();
+
+  listPods(): Pod[] {
+    return [...this.pods.values()];
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Adds or replaces a pod (keyed by metadata.uid). */
+  setPod(pod: Pod): void {
+    this.pods.set(pod.metadata?.uid ?? '', pod);
+    this.notify();
+  }
+
+  deletePod(uid: string): void {
+    if (this.pods.delete(uid)) this.notify();
+  }
+
+  getPod(uid: string): Pod | undefined {
+    return this.pods.get(uid);
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+/** Secrets and config maps held in memory, keyed "namespace/name". */
+export class InMemoryObjectSource implements SecretSource, ConfigMapSource {
+  readonly secrets = new Map<string, Secret>();
+  readonly configMaps = new Map<string, ConfigMap>();
+
+  async getSecret(namespace: string, name: string): Promise<Secret | undefined> {
+    return this.secrets.get(`${namespace}/${name}`);
+  }
+
+  async getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
+    return this.configMaps.get(`${namespace}/${name}`);
+  }
+}
+
+/** Records written statuses: for tests. */
+export class RecordingStatusSink implements StatusSink {
+  readonly writes: { uid: string; status: PodStatus }[] = [];
+  readonly terminated: string[] = [];
+
+  async writeStatus(pod: Pod, status: PodStatus): Promise<void> {
+    this.writes.push({ uid: pod.metadata?.uid ?? '', status: structuredClone(status) });
+  }
+
+  async podTerminated(pod: Pod): Promise<void> {
+    this.terminated.push(pod.metadata?.uid ?? '');
+  }
+
+  /** The last status written for a pod. */
+  latest(uid: string): PodStatus | undefined {
+    for (let index = this.writes.length - 1; index >= 0; index--) if (this.writes[index]?.uid === uid) return this.writes[index]?.status;
+    return undefined;
+  }
+
+  writesFor(uid: string): PodStatus[] {
+    return this.writes.filter((write) => write.uid === uid).map((write) => write.status);
+  }
+}
