@@ -1,0 +1,58 @@
+// TEST-ONLY: a stand-in kubelet speaking just enough of the kubelet API for
+// the proxy tests: GET /containerLogs/... answers a fixed text, and an
+// upgrade to /exec/... (WebSocket, v5.channel.k8s.io) writes "hi" on stdout,
+// reports Success on the status channel and closes.
+
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeKubelet {
+  port: number;
+  /** Request paths (with query) in arrival order. */
+  paths: string[];
+  stop(): Promise<void>;
+}
+
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** One unmasked binary frame (server to client frames are never masked). */
+function binaryFrame(payload: Buffer): Buffer {
+  if (payload.length >= 126) throw new Error('the fake kubelet only sends short frames');
+  return Buffer.concat([Buffer.from([0x82, payload.length]), payload]);
+}
+
+export async function startFakeKubelet(logText: string): Promise<FakeKubelet> {
+  const paths: string[] = [];
+  const server: Server = createServer((request, response) => {
+    paths.push(request.url ?? '');
+    if (request.url?.startsWith('/containerLogs/')) {
+      response.writeHead(200, { 'Content-Type': 'text/plain' });
+      response.end(logText);
+      return;
+    }
+    response.writeHead(404).end();
+  });
+  server.on('upgrade', (request, socket) => {
+    paths.push(request.url ?? '');
+    const key = String(request.headers['sec-websocket-key'] ?? '');
+    const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+    socket.write(
+      ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${accept}`, 'Sec-WebSocket-Protocol: v5.channel.k8s.io', '', ''].join('\r\n'),
+    );
+    socket.write(binaryFrame(Buffer.concat([Buffer.from([1]), Buffer.from('hi\n')])));
+    socket.write(binaryFrame(Buffer.concat([Buffer.from([3]), Buffer.from('{"metadata":{},"status":"Success"}')])));
+    socket.end(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    paths,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
