@@ -1,7 +1,7 @@
-// @kube-lite/kubelet: the node agent's machinery, free of the API server.
-// The wiring (kubelet.ts, cli.ts) plugs a PodSource, StatusSink and
-// Secret/ConfigMap sources over the API client into PodWorkers, and serves
-// KubeletServer for logs, exec and stats.
+// @kube-lite/kubelet: the node agent. The machinery (pod workers, runtimes,
+// probes, the kubelet HTTP API) needs no API server; Kubelet (kubelet.ts)
+// wires it to one through the sources in api-sources.ts, and cli.ts is the
+// `kubelet` binary.
 
 export { systemClock, ManualClock, ManualClockRegressionError, type Clock, type TimerHandle } from './clock';
 export { InMemoryObjectSource, InMemoryPodSource, RecordingStatusSink, type ConfigMapSource, type PodSource, type SecretSource, type StatusSink } from './sources';
@@ -37,10 +37,14 @@ export { RuntimeStateFileError } from './runtime/process/state-file';
 // Pods.
 export { PodWorkers, type ContainerLookup, type PodWorkersOptions } from './pod-workers/pod-workers';
 export type { PodWorkerState } from './pod-workers/pod-worker';
-export type { KubeletLogger } from './pod-workers/context';
+export type { KubeletLogger, PodEvent, PodEventRecorder } from './pod-workers/context';
 export { CrashLoopBackOff, DEFAULT_BACKOFF, type BackOffOptions } from './pod-workers/backoff';
 export { computePodStatus, type PodObservation } from './status/compute-status';
 
 // HTTP API.
 export { KubeletServer, type ContainerLocator, type KubeletServerOptions } from './server/server';
 export type { Summary } from './server/stats-summary';
+
+// Wired to the API server.
+export { ApiObjectSource, ApiStatusSink, InformerPodSource, mergePodStatus, StatusWriteConflictError, type ApiObjectSourceOptions, type ApiStatusSinkOptions, type InformerPodSourceOptions } from './api-sources';
+export { describeMachine, Kubelet, KUBELET_VERSION, NODE_LEASE_NAMESPACE, type KubeletOptions, type MachineInfo } from './kubelet';

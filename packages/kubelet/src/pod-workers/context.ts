@@ -1,5 +1,6 @@
 // What every pod worker shares: the runtime, the sources, probes, status and
 // back-off bookkeeping. Built once by PodWorkers.
+import type { Pod } from '@kube-lite/api';
 import type { Clock } from '../clock';
 import type { ProbeManager } from '../probes/probe-manager';
 import type { ContainerRuntime } from '../runtime/runtime';
@@ -9,6 +10,18 @@ import type { CrashLoopBackOff } from './backoff';
 
 /** One structured log line: an event name plus fields. */
 export type KubeletLogger = (event: string, fields: Record<string, unknown>) => void;
+
+/** Something people should see about a pod (`kubectl describe`): upstream's Created, Started, Killing, BackOff, Unhealthy... */
+export interface PodEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** The container the event is about, when it is about one. */
+  containerName?: string;
+}
+
+/** Receives pod events; the wiring turns them into Event objects. Must not throw or wait. */
+export type PodEventRecorder = (pod: Pod, event: PodEvent) => void;
 
 export interface WorkerContext {
   nodeName: string;
@@ -23,6 +36,7 @@ export interface WorkerContext {
   configMaps?: ConfigMapSource;
   nodeAllocatable: { cpuMillis: number; memoryBytes: number };
   log: KubeletLogger;
+  recordEvent: PodEventRecorder;
   /** Called after a pod's containers stopped and its final status was written. */
   podTerminated: (uid: string) => Promise<void>;
 }

@@ -163,6 +163,12 @@ export class PodWorker {
     }
   }
 
+  /** An event for people about this pod; none for orphans, whose pod object is gone. */
+  private event(type: 'Normal' | 'Warning', reason: string, message: string, containerName?: string): void {
+    if (this.orphan) return;
+    this.context.recordEvent(this.pod, { type, reason, message, ...(containerName === undefined ? {} : { containerName }) });
+  }
+
   private podKey(): string {
     return `${this.pod.metadata?.namespace ?? 'default'}/${this.pod.metadata?.name ?? ''}`;
   }
@@ -265,6 +271,7 @@ export class PodWorker {
       if (!(error instanceof VolumeSetupError)) throw error;
       this.setWaitingForAll({ reason: error.reason, message: error.message });
       this.context.log('FailedMount', { pod: this.podKey(), message: error.message });
+      this.event('Warning', 'FailedMount', error.message);
       await this.report(observed);
       this.wakeAt(clock.nowMs() + 5000);
       return;
@@ -328,6 +335,7 @@ export class PodWorker {
     const message = failure ? `Container ${container.name} failed ${failure.kind} probe, will be restarted` : `Container ${container.name} definition changed, will be restarted`;
     this.killMessages.set(latest.id, message);
     this.context.log('Killing', { pod: this.podKey(), container: container.name, message, probeOutput: failure?.message });
+    this.event('Normal', 'Killing', message, container.name);
     const probe = failure?.kind === 'startup' ? container.startupProbe : container.livenessProbe;
     const graceSeconds = (failure ? probe?.terminationGracePeriodSeconds : undefined) ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
     await this.killContainer(container, latest, graceSeconds);
@@ -345,6 +353,7 @@ export class PodWorker {
       const delayMs = backOff.delayMs(key);
       const message = `back-off ${formatBackOffDuration(delayMs)} restarting failed container=${container.name} pod=${this.pod.metadata?.name}_${this.pod.metadata?.namespace ?? 'default'}(${this.uid})`;
       this.waiting.set(container.name, { reason: 'CrashLoopBackOff', message });
+      this.event('Warning', 'BackOff', `Back-off restarting failed container ${container.name} in pod ${this.pod.metadata?.name}_${this.pod.metadata?.namespace ?? 'default'}(${this.uid})`, container.name);
       this.wakeAt(backOff.readyAtMs(key, finishedMs));
       return;
     }
@@ -396,20 +405,26 @@ export class PodWorker {
     try {
       const config = await this.buildConfig(container, kind, attempt, sandbox, volumes);
       id = await runtime.createContainer(sandbox.id, config);
+      // The runtime resolved the image without a pull (the process runtime never pulls), as upstream reports a present image.
+      this.event('Normal', 'Pulled', `Container image "${container.image ?? ''}" already present on machine`, container.name);
+      this.event('Normal', 'Created', `Created container: ${container.name}`, container.name);
       await runtime.startContainer(id);
     } catch (error) {
       const reason = error instanceof ContainerConfigError || error instanceof RuntimeError ? error.reason : 'RunContainerError';
       this.waiting.set(container.name, { reason, message: (error as Error).message });
       this.context.log('FailedToStartContainer', { pod: this.podKey(), container: container.name, reason, message: (error as Error).message });
+      this.event('Warning', 'Failed', `Error: ${(error as Error).message}`, container.name);
       return;
     }
     this.context.log('ContainerStarted', { pod: this.podKey(), container: container.name, restartCount: attempt, containerId: id });
+    this.event('Normal', 'Started', `Started container: ${container.name}`, container.name);
     const postStart = container.lifecycle?.postStart;
     if (postStart) {
       const outcome = await runHandler(postStart, this.target(container, id, sandbox.ip), (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
       if (!outcome.success) {
         this.killMessages.set(id, `PostStartHookError: ${outcome.message}`);
         this.context.log('FailedPostStartHook', { pod: this.podKey(), container: container.name, message: outcome.message });
+        this.event('Warning', 'FailedPostStartHook', outcome.message, container.name);
         await runtime.stopContainer(id, 2);
       }
     }
@@ -428,7 +443,10 @@ export class PodWorker {
       const sandbox = (await runtime.listPodSandboxes({ id: instance.sandboxId }))[0];
       this.context.log('PreStopHook', { pod: this.podKey(), container: container.name });
       const outcome = await runHandler(preStop, this.target(container, instance.id, sandbox?.ip ?? ''), graceSeconds * 1000);
-      if (!outcome.success) this.context.log('FailedPreStopHook', { pod: this.podKey(), container: container.name, message: outcome.message });
+      if (!outcome.success) {
+        this.context.log('FailedPreStopHook', { pod: this.podKey(), container: container.name, message: outcome.message });
+        this.event('Warning', 'FailedPreStopHook', outcome.message, container.name);
+      }
     }
     const leftSeconds = graceSeconds - (clock.nowMs() - startedMs) / 1000;
     // Upstream leaves at least 2 s between SIGTERM and SIGKILL, unless the deletion asked for none at all.
@@ -452,7 +470,13 @@ export class PodWorker {
     const graceSeconds = this.gracePeriodSeconds(observed);
     const specs = new Map([...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])].map((container) => [container.name, container]));
     const running = [...observed.instances.values()].flat().filter((instance) => instance.state === 'running');
-    await Promise.all(running.map((instance) => this.killContainer(specs.get(instance.labels[CONTAINER_NAME_LABEL] ?? instance.name), instance, graceSeconds)));
+    await Promise.all(
+      running.map((instance) => {
+        const name = instance.labels[CONTAINER_NAME_LABEL] ?? instance.name;
+        this.event('Normal', 'Killing', `Stopping container ${name}`, name);
+        return this.killContainer(specs.get(name), instance, graceSeconds);
+      }),
+    );
     for (const sandbox of observed.sandboxes) if (sandbox.state === 'ready') await runtime.stopPodSandbox(sandbox.id);
     observed = await this.observe();
     if (!this.orphan) {

@@ -14,7 +14,7 @@ import type { ContainerRuntime, ContainerStatus } from '../runtime/runtime';
 import type { ConfigMapSource, PodSource, SecretSource, StatusSink } from '../sources';
 import { StatusManager } from '../status/status-manager';
 import { CrashLoopBackOff, DEFAULT_BACKOFF, type BackOffOptions } from './backoff';
-import type { KubeletLogger, WorkerContext } from './context';
+import type { KubeletLogger, PodEventRecorder, WorkerContext } from './context';
 import { PodWorker, type PodWorkerState } from './pod-worker';
 
 export interface PodWorkersOptions {
@@ -41,11 +41,15 @@ export interface PodWorkersOptions {
   log?: KubeletLogger;
   /** Runs probes and hooks; replaceable in tests. */
   probeRunner?: HandlerRunner;
+  /** Receives the events people read in `kubectl describe pod` (Created, Started, Killing, BackOff, Unhealthy...); none by default. */
+  recordEvent?: PodEventRecorder;
 }
 
 const jsonLogger: KubeletLogger = (event, fields) => {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'kubelet', event, ...fields })}\n`);
 };
+
+const PROBE_NAMES = { liveness: 'Liveness', readiness: 'Readiness', startup: 'Startup' } as const;
 
 /** A container the kubelet HTTP API can serve logs of or exec into. */
 export interface ContainerLookup {
@@ -67,6 +71,7 @@ export class PodWorkers {
     this.clock = options.clock ?? systemClock;
     this.relistPeriodMs = options.relistPeriodMs ?? 5000;
     const status = new StatusManager(options.statusSink);
+    const recordEvent = options.recordEvent ?? (() => undefined);
     this.context = {
       nodeName: options.nodeName,
       hostIP: options.hostIP,
@@ -75,11 +80,21 @@ export class PodWorkers {
       clock: this.clock,
       status,
       backOff: new CrashLoopBackOff(options.backOff ?? DEFAULT_BACKOFF),
-      probes: new ProbeManager({ clock: this.clock, runtime: options.runtime, onChange: (uid) => this.workers.get(uid)?.request(), runner: options.probeRunner }),
+      probes: new ProbeManager({
+        clock: this.clock,
+        runtime: options.runtime,
+        onChange: (uid) => this.workers.get(uid)?.request(),
+        onFailure: (uid, failure) => {
+          const worker = this.workers.get(uid);
+          if (worker && !worker.orphan) recordEvent(worker.currentPod, { type: 'Warning', reason: 'Unhealthy', message: `${PROBE_NAMES[failure.kind]} probe failed: ${failure.message}`, containerName: failure.containerName });
+        },
+        runner: options.probeRunner,
+      }),
       secrets: options.secrets,
       configMaps: options.configMaps,
       nodeAllocatable: options.nodeAllocatable ?? { cpuMillis: os.cpus().length * 1000, memoryBytes: os.totalmem() },
       log: options.log ?? jsonLogger,
+      recordEvent,
       podTerminated: async (uid) => {
         const worker = this.workers.get(uid);
         if (worker && !worker.orphan) await options.statusSink.podTerminated(worker.currentPod);

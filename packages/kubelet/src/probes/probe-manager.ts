@@ -37,6 +37,8 @@ export interface ProbeManagerOptions {
   runtime: ContainerRuntime;
   /** Called with the pod UID whenever a probe result flips. */
   onChange: (podUid: string) => void;
+  /** Called on every failed probe run (upstream's Unhealthy event), whether or not the result flipped. */
+  onFailure?: (podUid: string, failure: { kind: ProbeKind; containerName: string; message: string }) => void;
   /** Runs one probe; replaceable in tests. */
   runner?: HandlerRunner;
 }
@@ -160,6 +162,7 @@ export class ProbeManager {
     } else {
       worker.failures += 1;
       worker.successes = 0;
+      this.options.onFailure?.(worker.podUid, { kind: worker.kind, containerName: worker.container.name, message });
     }
     let next = worker.result;
     if (success && worker.successes >= worker.probe.successThreshold) next = true;
