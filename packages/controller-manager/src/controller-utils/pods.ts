@@ -1,0 +1,27 @@
+// Pod helpers shared by the workload controllers.
+import { deepCopy, isPodTerminal, newControllerRef, type KubeObject, type Pod, type PodTemplateSpec } from '@kube-lite/api';
+
+/** Pods that count toward a controller's replicas: not finished and not being deleted (upstream IsPodActive). */
+export function isPodActive(pod: Pod): boolean {
+  return !isPodTerminal(pod) && pod.metadata?.deletionTimestamp === undefined;
+}
+
+/** The pod a controller creates from its template (upstream GetPodFromTemplate): generateName "<owner>-", the controller reference. */
+export function podFromTemplate(template: PodTemplateSpec | undefined, owner: KubeObject, ownerApiVersion: string, ownerKind: string): Pod {
+  const metadata = template?.metadata ?? {};
+  const pod: Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: `${owner.metadata?.name ?? ''}-`,
+      namespace: owner.metadata?.namespace ?? '',
+      ownerReferences: [newControllerRef(owner, ownerApiVersion, ownerKind)],
+    },
+    spec: deepCopy(template?.spec ?? { containers: [] }),
+  };
+  const meta = pod.metadata as NonNullable<Pod['metadata']>;
+  if (metadata.labels !== undefined) meta.labels = { ...metadata.labels };
+  if (metadata.annotations !== undefined) meta.annotations = { ...metadata.annotations };
+  if (metadata.finalizers !== undefined) meta.finalizers = [...metadata.finalizers];
+  return pod;
+}
