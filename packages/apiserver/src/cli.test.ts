@@ -3,8 +3,10 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { main, startApiServer } from './cli';
+import { startEtcdCluster, type EtcdCluster } from '@kube-lite/testing';
+import { main } from './cli';
 import { parseArguments } from './config';
+import { startKubeApiServer } from './kube-apiserver';
 import { silentLogger } from './server';
 
 let directory: string;
@@ -54,17 +56,26 @@ function parsed(argv: string[]) {
   return result.config;
 }
 
-describe('startApiServer', () => {
-  test('generates PKI and an admin token, writes a working kubeconfig, reuses both on restart', async () => {
+describe('kube-apiserver from its flags', () => {
+  let etcd: EtcdCluster;
+  beforeAll(async () => {
+    etcd = await startEtcdCluster({ implementation: 'etcd', members: 1 });
+  });
+  afterAll(async () => {
+    await etcd.stop();
+  });
+  const start = (argv: string[]) => startKubeApiServer({ ...parsed(['--etcd-servers', etcd.endpoints.join(','), '--grpc-port', '0', ...argv]), logger: silentLogger });
+
+  test('generates PKI and an admin token, writes a working kubeconfig, reuses both on restart over the same etcd data', async () => {
     const argv = ['--secure-port', '0', '--bind-address', '127.0.0.1', '--cert-dir', join(directory, 'pki'), '--kubeconfig-out', join(directory, 'admin.conf')];
-    const first = await startApiServer(parsed(argv), [], silentLogger);
+    const first = await start(argv);
     const kubeconfig = parseYaml(readFileSync(join(directory, 'admin.conf'), 'utf8')) as Kubeconfig;
     try {
       expect(await get(kubeconfig, '/api')).toBe(200);
     } finally {
       await first.stop();
     }
-    const second = await startApiServer(parsed(argv), [], silentLogger);
+    const second = await start(argv);
     try {
       const again = parseYaml(readFileSync(join(directory, 'admin.conf'), 'utf8')) as Kubeconfig;
       expect(again.users[0]?.user.token).toBe(kubeconfig.users[0]?.user.token);
@@ -77,7 +88,7 @@ describe('startApiServer', () => {
   test('a token file without a system:masters member gets a client-certificate kubeconfig', async () => {
     writeFileSync(join(directory, 'tokens.csv'), 'sched-token,system:kube-scheduler,sched\n');
     const argv = ['--secure-port', '0', '--bind-address', '127.0.0.1', '--cert-dir', join(directory, 'pki'), '--token-auth-file', join(directory, 'tokens.csv'), '--kubeconfig-out', join(directory, 'admin.conf')];
-    const running = await startApiServer(parsed(argv), [], silentLogger);
+    const running = await start(argv);
     try {
       const kubeconfig = parseYaml(readFileSync(join(directory, 'admin.conf'), 'utf8')) as Kubeconfig;
       expect(kubeconfig.users[0]?.user.token).toBeUndefined();

@@ -1,70 +1,10 @@
 #!/usr/bin/env node
-// kube-apiserver: parse flags, set up TLS and authentication, serve, stop on
-// SIGTERM/SIGINT. Resource storage is not wired yet: the server starts with
-// no resources (discovery is empty), which is enough for version, health,
-// metrics and the kubeconfig.
+// kube-apiserver: parse flags, start the composed server (etcd storage,
+// registry, HTTPS and gRPC front ends), stop on SIGTERM/SIGINT.
 
-import { join } from 'node:path';
-import {
-  ClientCertificateAuthenticator,
-  FixedPolicyAuthorizer,
-  MASTERS_GROUP,
-  TokenAuthenticator,
-  UnionAuthenticator,
-  ensureAdminTokenFile,
-  ensureCertificates,
-  issueCertificate,
-  loadTokenFile,
-  writeKubeconfig,
-} from './auth';
 import { ConfigError, parseArguments, type ApiServerConfig } from './config';
-import { ApiServer, Logger, type ServedResource } from './server';
-
-export interface RunningApiServer {
-  server: ApiServer;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** Builds and starts the server from a parsed configuration. */
-export async function startApiServer(config: ApiServerConfig, resources: readonly ServedResource[], logger: Logger): Promise<RunningApiServer> {
-  const certificates = ensureCertificates({
-    certDir: config.certDir,
-    subjectAltNames: [config.advertiseAddress, config.serviceClusterIpRange.firstIp],
-  });
-  const tokens =
-    config.tokenAuthFile !== undefined
-      ? (() => {
-          const entries = loadTokenFile(config.tokenAuthFile);
-          return { entries, adminToken: entries.find((entry) => entry.user.groups.includes(MASTERS_GROUP))?.token };
-        })()
-      : ensureAdminTokenFile(join(config.certDir, 'admin-token.csv'));
-  const server = new ApiServer({
-    resources,
-    tls: { certificatePem: certificates.serving.certificatePem, privateKeyPem: certificates.serving.privateKeyPem, clientCaPem: certificates.ca.certificatePem },
-    authenticator: new UnionAuthenticator([new ClientCertificateAuthenticator(), new TokenAuthenticator(tokens.entries)]),
-    authorizer: new FixedPolicyAuthorizer(),
-    bindAddress: config.bindAddress,
-    advertiseAddress: config.advertiseAddress,
-    port: config.securePort,
-    logger,
-  });
-  const port = await server.start();
-  if (config.kubeconfigOut !== undefined) {
-    const host = config.bindAddress === '0.0.0.0' || config.bindAddress === '::' ? '127.0.0.1' : config.bindAddress;
-    const credentials =
-      tokens.adminToken !== undefined
-        ? { token: tokens.adminToken }
-        : (() => {
-            // The given token file has no system:masters member: give the admin a client certificate instead.
-            const pair = issueCertificate(certificates.ca, { commonName: 'admin', organizations: [MASTERS_GROUP], usage: 'client' });
-            return { clientCertificatePem: pair.certificatePem, clientKeyPem: pair.privateKeyPem };
-          })();
-    writeKubeconfig(config.kubeconfigOut, { server: `https://${host}:${port}`, caPem: certificates.ca.certificatePem, user: 'admin', ...credentials });
-    logger.info('wrote admin kubeconfig', { path: config.kubeconfigOut });
-  }
-  return { server, port, stop: () => server.stop() };
-}
+import { startKubeApiServer } from './kube-apiserver';
+import { Logger } from './server';
 
 export async function main(argv: readonly string[]): Promise<number> {
   let config: ApiServerConfig;
@@ -83,7 +23,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const logger = new Logger({ level: config.verbosity >= 4 ? 'debug' : 'info' });
-  const running = await startApiServer(config, [], logger);
+  const running = await startKubeApiServer({ ...config, logger });
+  logger.info('serving', { url: running.url, grpcPort: running.grpcPort });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       logger.info('shutting down', { signal });

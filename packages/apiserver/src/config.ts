@@ -47,6 +47,16 @@ export interface ApiServerConfig {
   kubeconfigOut?: string;
   /** Log verbosity (-v/--v as upstream's klog); 4 and above logs every request. */
   verbosity: number;
+  /** Port of the gRPC front end the components use (--grpc-port, default 6444); 0 picks a free one. */
+  grpcPort?: number;
+  /** How long Events live (--event-ttl); default 3600 seconds. */
+  eventTtlSeconds?: number;
+  /** Toleration seconds added to pods for the not-ready taint (--default-not-ready-toleration-seconds); default 300. */
+  defaultNotReadyTolerationSeconds?: number;
+  /** Toleration seconds added to pods for the unreachable taint (--default-unreachable-toleration-seconds); default 300. */
+  defaultUnreachableTolerationSeconds?: number;
+  /** Minimum watch lifetime when clients give no timeoutSeconds (--min-request-timeout); default 1800. */
+  minRequestTimeoutSeconds?: number;
 }
 
 export type ParseResult = { kind: 'config'; config: ApiServerConfig } | { kind: 'help'; text: string };
@@ -88,10 +98,23 @@ export function parsePortRange(text: string): PortRange {
   return { min, max };
 }
 
-function parsePort(text: string): number {
+function parsePort(flag: string, text: string): number {
   if (!/^\d+$/.test(text) || Number(text) > 65535) {
-    throw new ConfigError(`--secure-port: "${text}" is not a port number (0-65535; 0 picks a free port)`);
+    throw new ConfigError(`${flag}: "${text}" is not a port number (0-65535; 0 picks a free port)`);
   }
+  return Number(text);
+}
+
+/** Upstream durations are Go durations (`1h`, `30m`, `300s`); plain numbers are seconds. */
+function parseDurationSeconds(flag: string, text: string): number {
+  const match = /^(\d+)(h|m|s)?$/.exec(text.trim());
+  if (match === null) throw new ConfigError(`${flag}: "${text}" is not a duration like 1h, 30m, 300s or 300`);
+  const unitSeconds = { h: 3600, m: 60, s: 1 }[(match[2] ?? 's') as 'h' | 'm' | 's'];
+  return Number(match[1]) * unitSeconds;
+}
+
+function parseSeconds(flag: string, text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new ConfigError(`${flag}: "${text}" is not a whole number of seconds`);
   return Number(text);
 }
 
@@ -144,6 +167,11 @@ function buildCommand(): Command {
     .option('--token-auth-file <path>', 'CSV of token,user,uid,"group1,group2" (default: generate an admin token in --cert-dir)')
     .option('--cert-dir <dir>', 'where the CA and serving certificate are kept (created on first start)', '/var/run/kubernetes')
     .option('--kubeconfig-out <path>', 'write an admin kubeconfig for this server here after start')
+    .option('--grpc-port <port>', 'port of the gRPC front end the components use (0 picks a free port)', '6444')
+    .option('--event-ttl <duration>', 'how long Events are kept', '1h')
+    .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds of the not-ready NoExecute toleration added to every pod', '300')
+    .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds of the unreachable NoExecute toleration added to every pod', '300')
+    .option('--min-request-timeout <seconds>', 'minimum lifetime of a watch without timeoutSeconds (randomized up to twice this)', '1800')
     .addOption(new Option('-v, --v <level>', 'log verbosity (4 or more logs every request)').default('2'))
     .exitOverride()
     .allowExcessArguments(false);
@@ -177,7 +205,12 @@ export function parseArguments(argv: readonly string[]): ParseResult {
   const bindAddress = parseAddress('--bind-address', raw.bindAddress ?? '0.0.0.0');
   const config: ApiServerConfig = {
     etcdServers: parseEtcdServers(raw.etcdServers ?? ''),
-    securePort: parsePort(raw.securePort ?? '6443'),
+    securePort: parsePort('--secure-port', raw.securePort ?? '6443'),
+    grpcPort: parsePort('--grpc-port', raw.grpcPort ?? '6444'),
+    eventTtlSeconds: parseDurationSeconds('--event-ttl', raw.eventTtl ?? '1h'),
+    defaultNotReadyTolerationSeconds: parseSeconds('--default-not-ready-toleration-seconds', raw.defaultNotReadyTolerationSeconds ?? '300'),
+    defaultUnreachableTolerationSeconds: parseSeconds('--default-unreachable-toleration-seconds', raw.defaultUnreachableTolerationSeconds ?? '300'),
+    minRequestTimeoutSeconds: parseSeconds('--min-request-timeout', raw.minRequestTimeout ?? '1800'),
     bindAddress,
     advertiseAddress: raw.advertiseAddress === undefined ? defaultAdvertiseAddress(bindAddress) : parseAddress('--advertise-address', raw.advertiseAddress),
     serviceClusterIpRange: parseServiceIpRange(raw.serviceClusterIpRange ?? '10.96.0.0/12'),

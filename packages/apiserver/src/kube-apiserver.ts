@@ -26,20 +26,10 @@ import { ApiServer, Logger, type HealthCheck } from './server';
 import { EtcdHealthCheck, EtcdStore } from './storage';
 
 export interface KubeApiServerConfig extends ApiServerConfig {
-  /** How long Events live (upstream --event-ttl); default 3600 seconds. */
-  eventTtlSeconds?: number;
-  /** Toleration seconds added to pods for the not-ready taint (--default-not-ready-toleration-seconds); default 300. */
-  defaultNotReadyTolerationSeconds?: number;
-  /** Toleration seconds added to pods for the unreachable taint (--default-unreachable-toleration-seconds); default 300. */
-  defaultUnreachableTolerationSeconds?: number;
   /** How pods/log, exec, attach and portforward reach kubelets (https on 10250 unless the Node says otherwise). */
   kubeletProxy?: Partial<KubeletProxyOptions>;
   /** Structured log output; a default Logger at the config's verbosity when unset. */
   logger?: Logger;
-  /** Minimum watch lifetime when clients give no timeoutSeconds (upstream --min-request-timeout); default 1800. */
-  minRequestTimeoutSeconds?: number;
-  /** Port of the gRPC front end the components use (--grpc-port); 0 picks a free one. Default 6444, or 0 when securePort is 0 (tests). */
-  grpcPort?: number;
 }
 
 export interface RunningKubeApiServer {

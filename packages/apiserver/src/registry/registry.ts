@@ -207,6 +207,15 @@ export class Registry {
       addWarning: () => undefined,
     });
     const createIfMissing = async (store: RegistryStore, namespace: string, object: ApiObject): Promise<void> => {
+      // Look first: on a restart over existing data, creating again would
+      // run admission (the kubernetes Service would try to allocate its
+      // already-allocated cluster IP) before the AlreadyExists check.
+      try {
+        await store.read(namespace, object.metadata?.name ?? '');
+        return;
+      } catch (error) {
+        if (!(error instanceof StatusError && error.reason === 'NotFound')) throw error;
+      }
       try {
         await store.createObject(request(namespace), object, { manager: 'kube-apiserver', operation: 'Update' });
       } catch (error) {

@@ -1,0 +1,102 @@
+import { planLayout, type ClusterLayout } from './cluster/layout';
+import { clusterComponents, resolveArguments, type ComponentDefinition } from './components';
+
+const layout: ClusterLayout = planLayout({ dataDir: '/data', workers: 3, runtime: 'process', ingressPort: 8080 });
+
+function byName(name: string, target: ClusterLayout = layout): ComponentDefinition {
+  const definition = clusterComponents(target).find((candidate) => candidate.name === name);
+  if (definition === undefined) throw new Error(`no component ${name}`);
+  return definition;
+}
+
+function flagValue(definition: ComponentDefinition, flag: string): string | undefined {
+  return definition.args.find((argument) => argument.flag === flag)?.value;
+}
+
+describe('component table', () => {
+  it('starts 3 etcd members, the control plane and a kubelet and kube-proxy per worker, in that order', () => {
+    expect(clusterComponents(layout).map((definition) => `${definition.group}/${definition.name}`)).toEqual([
+      'etcd/etcd-1',
+      'etcd/etcd-2',
+      'etcd/etcd-3',
+      'apiserver/kube-apiserver',
+      'control-plane/kube-scheduler',
+      'control-plane/kube-controller-manager',
+      'node:worker-1/kubelet-worker-1',
+      'node:worker-1/kube-proxy-worker-1',
+      'node:worker-2/kubelet-worker-2',
+      'node:worker-2/kube-proxy-worker-2',
+      'node:worker-3/kubelet-worker-3',
+      'node:worker-3/kube-proxy-worker-3',
+    ]);
+  });
+
+  it.each([
+    { name: 'etcd-1', flag: '--initial-cluster', value: 'etcd-1=http://127.0.0.1:2380,etcd-2=http://127.0.0.1:12380,etcd-3=http://127.0.0.1:22380' },
+    { name: 'etcd-2', flag: '--listen-client-urls', value: 'http://127.0.0.1:12379' },
+    { name: 'etcd-3', flag: '--data-dir', value: '/data/etcd-3' },
+    { name: 'etcd-3', flag: '--listen-metrics-urls', value: 'http://127.0.0.1:22381' },
+    { name: 'kube-apiserver', flag: '--etcd-servers', value: 'http://127.0.0.1:2379,http://127.0.0.1:12379,http://127.0.0.1:22379' },
+    { name: 'kube-apiserver', flag: '--token-auth-file', value: '/data/auth/tokens.csv' },
+    { name: 'kube-apiserver', flag: '--cert-dir', value: '/data/pki' },
+    { name: 'kube-apiserver', flag: '--default-not-ready-toleration-seconds', value: '5' },
+    { name: 'kube-scheduler', flag: '--master', value: '127.0.0.1:6444' },
+    { name: 'kube-controller-manager', flag: '--node-monitor-grace-period', value: '10s' },
+    { name: 'kubelet-worker-2', flag: '--node-ip', value: '127.0.1.2' },
+    { name: 'kubelet-worker-2', flag: '--port', value: '10260' },
+    { name: 'kubelet-worker-2', flag: '--pod-ip-block', value: '127.2.0.0/16' },
+    { name: 'kubelet-worker-2', flag: '--root-dir', value: '/data/nodes/worker-2' },
+    { name: 'kubelet-worker-2', flag: '--kubeconfig', value: '/data/auth/kubelet-worker-2.kubeconfig' },
+    { name: 'kubelet-worker-3', flag: '--hostname-override', value: 'worker-3' },
+    { name: 'kube-proxy-worker-3', flag: '--ingress-address', value: '127.0.1.3:8080' },
+  ])('$name gets $flag $value', ({ name, flag, value }) => {
+    expect(flagValue(byName(name), flag)).toBe(value);
+  });
+
+  it('gives every node its own IP, kubelet port, pod block and root dir', () => {
+    const big = planLayout({ dataDir: '/data', workers: 20, runtime: 'process', ingressPort: 8080 });
+    for (const key of ['nodeIp', 'kubeletPort', 'podIpBlock', 'rootDir'] as const) {
+      expect(new Set(big.workers.map((worker) => worker[key])).size).toBe(20);
+    }
+    const taken = [...big.etcd.flatMap((m) => [m.clientUrl, m.peerUrl, m.metricsUrl].map((url) => Number(url.split(':')[2]))), 6443, 6444, 10252, 10256];
+    for (const worker of big.workers) expect(taken).not.toContain(worker.kubeletPort);
+  });
+
+  it('asks for the docker runtime with a required flag, the process runtime with an optional one', () => {
+    const docker = planLayout({ dataDir: '/data', workers: 1, runtime: 'docker', ingressPort: 8080 });
+    expect(byName('kubelet-worker-1', docker).args.find((a) => a.flag === '--container-runtime')).toEqual({ flag: '--container-runtime', value: 'docker', optional: false });
+    expect(byName('kubelet-worker-1').args.find((a) => a.flag === '--container-runtime')?.optional).toBe(true);
+  });
+
+  it.each([{ workers: 0 }, { workers: 51 }, { workers: 1.5 }])('refuses --workers $workers', ({ workers }) => {
+    expect(() => planLayout({ dataDir: '/data', workers, runtime: 'process', ingressPort: 8080 })).toThrow(/--workers must be a whole number from 1 to 50/);
+  });
+});
+
+describe('resolveArguments', () => {
+  const apiserver = byName('kube-apiserver');
+  const proxy = byName('kube-proxy-worker-1');
+
+  it('passes every flag when the help could not be read', () => {
+    const resolved = resolveArguments(apiserver, undefined);
+    expect(resolved.args).toContain('--grpc-port');
+    expect(resolved.dropped).toEqual([]);
+    expect(resolved.unsupported).toEqual([]);
+  });
+
+  it('drops optional flags the binary does not list and names required ones', () => {
+    const accepted = new Set(['--etcd-servers', '--secure-port', '--bind-address', '--advertise-address', '--service-cluster-ip-range', '--cert-dir']);
+    const resolved = resolveArguments(apiserver, accepted);
+    expect(resolved.dropped).toEqual(['--grpc-port', '--default-not-ready-toleration-seconds', '--default-unreachable-toleration-seconds']);
+    expect(resolved.unsupported).toEqual(['--service-node-port-range', '--token-auth-file']);
+    expect(resolved.args).not.toContain('--grpc-port');
+    expect(resolved.args.slice(0, 2)).toEqual(['--etcd-servers', 'http://127.0.0.1:2379,http://127.0.0.1:12379,http://127.0.0.1:22379']);
+  });
+
+  it.each([
+    { accepted: ['--kubeconfig', '--master', '--hostname-override', '--bind-address', '--healthz-bind-address'], readiness: 'http' },
+    { accepted: ['--kubeconfig', '--master', '--hostname-override', '--bind-address'], readiness: 'settle' },
+  ])('probes kube-proxy by $readiness when it accepts $accepted', ({ accepted, readiness }) => {
+    expect(resolveArguments(proxy, new Set(accepted)).readiness.kind).toBe(readiness);
+  });
+});
