@@ -1,11 +1,12 @@
 // Request bodies and response formats: reading a body under the size limit,
-// decoding it by Content-Type (JSON, YAML, the four patch types, protobuf
-// DeleteOptions), and reading the Accept header for Table requests. We answer
-// JSON only; protobuf is never required by kubectl when JSON is offered.
+// decoding it by Content-Type (JSON, YAML, Kubernetes protobuf, the four patch
+// types, protobuf DeleteOptions), and reading the Accept header for Table
+// requests. We answer JSON only; kubectl lists JSON after protobuf in Accept.
 
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { OutputOptions, PatchRequest, PatchType } from './handler';
+import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf';
 import { decodeProtobufDeleteOptions } from './protobuf-delete-options';
 import { badRequest, notAcceptable, requestEntityTooLarge, unsupportedMediaType } from './status-error';
 
@@ -38,7 +39,7 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-const objectMediaTypes = ['application/json', 'application/yaml'];
+const objectMediaTypes = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
 
 function parseJson(body: Buffer): unknown {
   try {
@@ -57,8 +58,9 @@ function parseYamlDocument(body: Buffer): unknown {
 }
 
 /**
- * Decodes a POST/PUT body into an object. JSON and YAML are accepted; a missing Content-Type is read as JSON
- * because `kubectl scale --current-replicas` sends PUT without one.
+ * Decodes a POST/PUT body into an object. JSON, YAML and Kubernetes protobuf (kubectl's typed clients: `kubectl
+ * create deployment`, `run`, `expose`...) are accepted; a missing Content-Type is read as JSON because `kubectl
+ * scale --current-replicas` sends PUT without one.
  */
 export function decodeObjectBody(contentType: string | undefined, body: Buffer): unknown {
   const type = mediaType(contentType);
@@ -66,6 +68,7 @@ export function decodeObjectBody(contentType: string | undefined, body: Buffer):
   let value: unknown;
   if (type === '' || type === 'application/json') value = parseJson(body);
   else if (type === 'application/yaml') value = parseYamlDocument(body);
+  else if (type === PROTOBUF_MEDIA_TYPE) value = decodeProtobufObject(body);
   else throw unsupportedMediaType(type, objectMediaTypes);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw badRequest('the request body must be a single JSON object');
@@ -98,10 +101,10 @@ export function decodePatchBody(contentType: string | undefined, body: Buffer): 
 export function decodeDeleteBody(contentType: string | undefined, body: Buffer): unknown {
   if (body.length === 0) return undefined;
   const type = mediaType(contentType);
-  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufDeleteOptions(body);
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeProtobufDeleteOptions(body);
   if (type === '' || type === 'application/json') return parseJson(body);
   if (type === 'application/yaml') return parseYamlDocument(body);
-  throw unsupportedMediaType(type, [...objectMediaTypes, 'application/vnd.kubernetes.protobuf']);
+  throw unsupportedMediaType(type, objectMediaTypes);
 }
 
 interface MediaRange {
