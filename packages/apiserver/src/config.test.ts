@@ -17,6 +17,11 @@ describe('parseArguments', () => {
       serviceNodePortRange: { min: 30000, max: 32767 },
       certDir: '/var/run/kubernetes',
       verbosity: 2,
+      grpcPort: 6444,
+      eventTtlSeconds: 3600,
+      defaultNotReadyTolerationSeconds: 300,
+      defaultUnreachableTolerationSeconds: 300,
+      minRequestTimeoutSeconds: 1800,
     });
   });
 
@@ -31,6 +36,11 @@ describe('parseArguments', () => {
       '--cert-dir', '/tmp/pki',
       '--kubeconfig-out', '/tmp/admin.conf',
       '--v', '4',
+      '--grpc-port', '7444',
+      '--event-ttl', '30m',
+      '--default-not-ready-toleration-seconds', '5',
+      '--default-unreachable-toleration-seconds', '6',
+      '--min-request-timeout', '60',
     ]);
     expect(config).toEqual({
       etcdServers: ['http://10.0.0.1:2379', 'https://10.0.0.2:2379'],
@@ -43,6 +53,11 @@ describe('parseArguments', () => {
       certDir: '/tmp/pki',
       kubeconfigOut: '/tmp/admin.conf',
       verbosity: 4,
+      grpcPort: 7444,
+      eventTtlSeconds: 1800,
+      defaultNotReadyTolerationSeconds: 5,
+      defaultUnreachableTolerationSeconds: 6,
+      minRequestTimeoutSeconds: 60,
     });
   });
 
@@ -57,6 +72,9 @@ describe('parseArguments', () => {
     { argv: ['--service-cluster-ip-range', 'fd00::/108'], message: 'IPv6 ranges are not supported' },
     { argv: ['--service-node-port-range', '32767-30000'], message: '--service-node-port-range' },
     { argv: ['--v', 'loud'], message: '--v' },
+    { argv: ['--grpc-port', 'x'], message: '--grpc-port: "x" is not a port number' },
+    { argv: ['--event-ttl', '1d'], message: '--event-ttl: "1d" is not a duration' },
+    { argv: ['--default-unreachable-toleration-seconds', '-1'], message: '--default-unreachable-toleration-seconds' },
     { argv: ['--no-such-flag'], message: "unknown option '--no-such-flag'" },
     { argv: ['--cert-dir'], message: "option '--cert-dir <dir>' argument missing" },
     { argv: ['stray'], message: 'too many arguments' },
