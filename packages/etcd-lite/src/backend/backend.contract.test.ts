@@ -65,6 +65,22 @@ describe.each(implementations)('Backend contract: $name', ({ open }) => {
     expect((await backend.get('key', b('counter')))?.toString()).toBe('19');
   });
 
+  it('commits many batches at once (puts, deletes, one synced) as if applied one by one', async () => {
+    const pending: Array<Promise<void>> = [];
+    for (let i = 0; i < 50; i++) {
+      const batch = backend.batch().put('key', b(`k${i % 7}`), b(String(i)));
+      if (i % 5 === 4) batch.delete('key', b(`k${(i + 3) % 7}`));
+      pending.push(batch.commit({ sync: i === 25 }));
+    }
+    await Promise.all(pending);
+    const expected = new Map<string, string>();
+    for (let i = 0; i < 50; i++) {
+      expected.set(`k${i % 7}`, String(i));
+      if (i % 5 === 4) expected.delete(`k${(i + 3) % 7}`);
+    }
+    expect(await collect(backend.range('key'))).toEqual([...expected].sort(([a], [c]) => a.localeCompare(c)).map(([key, value]) => `${key}=${value}`));
+  });
+
   it('refuses to commit a batch twice', async () => {
     const batch = backend.batch().put('key', b('a'), b('1'));
     await batch.commit();

@@ -55,6 +55,12 @@ function storedKey(bucket: string, key: Uint8Array): Buffer {
   return Buffer.concat([bucketPrefix(bucket), key]);
 }
 
+interface WriteGroup {
+  operations: RocksDbOperation[];
+  sync: boolean;
+  done: Promise<void>;
+}
+
 export interface RocksDbBackendOptions {
   /** Directory holding the database files; created if missing. */
   directory: string;
@@ -65,6 +71,8 @@ export class RocksDbBackend implements Backend {
   // Batches reach RocksDB one at a time, in commit() order, so a later batch
   // can never be overtaken by an earlier one on the binding's thread pool.
   private writeQueue: Promise<void> = Promise.resolve();
+  /** Batches committed but not yet handed to RocksDB; see write(). */
+  private pendingGroup: WriteGroup | undefined;
 
   private constructor(
     private readonly db: RocksDb,
@@ -179,13 +187,31 @@ export class RocksDbBackend implements Backend {
     await call((callback) => this.db.close(callback));
   }
 
+  /**
+   * Batches committed while an earlier one is still being written wait in
+   * one group and reach RocksDB as one atomic batch: still in commit order,
+   * each batch still all-or-nothing, but one native call for the group (the
+   * MVCC store commits one batch per transaction, many per Raft Ready).
+   */
   private write(operations: RocksDbOperation[], sync: boolean): Promise<void> {
-    const result = this.writeQueue.then(() => {
-      this.checkOpen();
-      return operations.length === 0 ? undefined : call((callback) => this.db.batch(operations, { sync }, callback));
-    });
-    this.writeQueue = result.catch(() => undefined);
-    return result;
+    let group = this.pendingGroup;
+    if (group === undefined) {
+      const created: WriteGroup = { operations: [], sync: false, done: Promise.resolve() };
+      group = created;
+      this.pendingGroup = created;
+      created.done = this.writeQueue.then(() => {
+        // From here on, later commits form the next group.
+        if (this.pendingGroup === created) this.pendingGroup = undefined;
+        this.checkOpen();
+        return created.operations.length === 0
+          ? undefined
+          : call((callback) => this.db.batch(created.operations, { sync: created.sync }, callback));
+      });
+      this.writeQueue = created.done.catch(() => undefined);
+    }
+    for (const operation of operations) group.operations.push(operation);
+    group.sync ||= sync;
+    return group.done;
   }
 
   private async *allEntries(): AsyncIterable<SnapshotEntry> {

@@ -80,14 +80,31 @@ export interface EtcdMessageTypes {
 
 export type EtcdMessageName = keyof EtcdMessageTypes;
 
+const typesByRoot = new WeakMap<protobuf.Root, Map<string, protobuf.Type>>();
+/** Looked up once per root and name: every Raft entry is encoded and decoded through here. */
+function messageType(name: EtcdMessageName, protoDir?: string): protobuf.Type {
+  const root = loadEtcdRoot(protoDir);
+  let types = typesByRoot.get(root);
+  if (types === undefined) {
+    types = new Map();
+    typesByRoot.set(root, types);
+  }
+  let type = types.get(name);
+  if (type === undefined) {
+    type = root.lookupType(name);
+    types.set(name, type);
+  }
+  return type;
+}
+
 /** Encodes a plain object; int64 fields may be numbers or decimal strings. */
 export function encodeMessage<N extends EtcdMessageName>(name: N, message: EtcdMessageTypes[N], protoDir?: string): Uint8Array {
-  const type = loadEtcdRoot(protoDir).lookupType(name);
+  const type = messageType(name, protoDir);
   return type.encode(type.fromObject(message as unknown as Record<string, unknown>)).finish();
 }
 
 /** Decodes to the shape described in types.ts (int64 as decimal strings). Throws on malformed input. */
 export function decodeMessage<N extends EtcdMessageName>(name: N, bytes: Uint8Array, protoDir?: string): EtcdMessageTypes[N] {
-  const type = loadEtcdRoot(protoDir).lookupType(name);
+  const type = messageType(name, protoDir);
   return type.toObject(type.decode(bytes), etcdConversionOptions) as EtcdMessageTypes[N];
 }

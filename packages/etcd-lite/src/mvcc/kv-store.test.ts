@@ -324,3 +324,49 @@ describe('MvccStore restart', () => {
     expect(Buffer.from(snapshots[0]!).equals(Buffer.from(snapshots[1]!))).toBe(true);
   });
 });
+
+describe('MvccStore emptyRevision (etcd starts at revision 1)', () => {
+  const cases: Array<{ emptyRevision: number | undefined; before: number; afterFirstWrite: number }> = [
+    { emptyRevision: undefined, before: 0, afterFirstWrite: 1 },
+    { emptyRevision: 1, before: 1, afterFirstWrite: 2 },
+  ];
+  it.each(cases)('emptyRevision $emptyRevision: $before before the first write, $afterFirstWrite after', async ({ emptyRevision, before, afterFirstWrite }) => {
+    const backend = new MemoryBackend();
+    const store = await MvccStore.open(backend, emptyRevision === undefined ? {} : { emptyRevision });
+    expect(store.revision).toBe(before);
+    expect(store.range(b('a')).revision).toBe(before);
+    applyAll(store, [[{ put: 'a' }]]);
+    expect(store.revision).toBe(afterFirstWrite);
+    expect(summary(store.range(b('a')).kvs)).toEqual([`a=a@${afterFirstWrite} c${afterFirstWrite} m${afterFirstWrite} v1`]);
+    await store.flush();
+    // Reopened, the stored revision wins over the empty one.
+    const reopened = await MvccStore.open(backend, emptyRevision === undefined ? {} : { emptyRevision });
+    expect(reopened.revision).toBe(afterFirstWrite);
+  });
+});
+
+describe('MvccStore key order with keys created between ranges', () => {
+  it('ranges see every key in byte order, whatever order keys were created and aborted in', async () => {
+    const store = await MvccStore.open(new MemoryBackend());
+    const expected = new Set<string>();
+    let index = 0;
+    // A fixed shuffle of 200 keys; every 17th put is aborted, every 13th step reads a range.
+    for (let step = 0; step < 200; step++) {
+      const key = `k${String((step * 73) % 200).padStart(3, '0')}`;
+      const txn = store.write(++index);
+      txn.put(b(key), b('v'), 0);
+      if (step % 17 === 16) {
+        txn.abort();
+      } else {
+        txn.end();
+        expected.add(key);
+      }
+      if (step % 13 === 12) {
+        const keys = store.range(b('k'), b('l')).kvs.map((kv) => kv.key.toString('latin1'));
+        expect(keys).toEqual([...expected].sort());
+      }
+    }
+    expect(store.range(b('k'), zero).kvs.map((kv) => kv.key.toString('latin1'))).toEqual([...expected].sort());
+    expect(store.range(b('k050'), b('k060')).count).toBe([...expected].filter((key) => key >= 'k050' && key < 'k060').length);
+  });
+});

@@ -29,6 +29,12 @@ export interface MvccStoreOptions {
    * record and anything lost here is replayed from it after the consistent index.
    */
   syncWrites?: boolean;
+  /**
+   * The revision a store that never had a write reports. etcd's is 1, so its
+   * first write makes revision 2 (what clients see); the default 0 makes the
+   * first write revision 1.
+   */
+  emptyRevision?: number;
 }
 
 export interface RangeOptions {
@@ -68,8 +74,14 @@ const readU64 = (bytes: Buffer | undefined): number => (bytes === undefined ? 0 
 
 interface State {
   keys: Map<string, KeyIndex>;
-  /** Every key with a KeyIndex, in byte order. */
+  /** Keys with a KeyIndex, in byte order; see unsortedKeys. */
   sortedKeys: string[];
+  /**
+   * Keys created since sortedKeys was last brought up to date. Inserting each
+   * new key into the sorted array would cost O(keys) per write; they are
+   * merged in one pass when a range needs the order.
+   */
+  unsortedKeys: string[];
   /** Every record not compacted away, in revision order. */
   history: StoreRecord[];
   currentRevision: number;
@@ -96,14 +108,14 @@ export class MvccStore implements ReadView {
 
   /** Opens the store over a backend, reloading whatever it holds. */
   static async open(backend: Backend, options: MvccStoreOptions = {}): Promise<MvccStore> {
-    return new MvccStore(backend, options, await loadState(backend));
+    return new MvccStore(backend, options, await loadState(backend, options.emptyRevision ?? 0));
   }
 
   /** Rebuilds memory from the backend, e.g. after backend.restoreSnapshot(). Listeners are told. */
   async reload(): Promise<void> {
     if (this.activeTxn !== undefined) throw new Error('mvcc: reload during a write transaction');
     await this.flush();
-    this.state = await loadState(this.backend);
+    this.state = await loadState(this.backend, this.options.emptyRevision ?? 0);
     for (const listener of this.reloadListeners) listener();
   }
 
@@ -213,7 +225,7 @@ export class MvccStore implements ReadView {
     }
     if (emptied.size > 0) {
       for (const key of emptied) state.keys.delete(key);
-      state.sortedKeys = state.sortedKeys.filter((key) => !emptied.has(key));
+      state.sortedKeys = this.orderedKeys().filter((key) => !emptied.has(key));
     }
     state.history = state.history.filter((record) => !record.removed);
     state.compactRevision = revision;
@@ -266,13 +278,14 @@ export class MvccStore implements ReadView {
 
   /** @internal */
   forEachKey(range: KeyRange, visit: (index: KeyIndex) => void): void {
-    const { keys, sortedKeys } = this.state;
+    const { keys } = this.state;
     if (range.kind === 'single') {
       const index = keys.get(range.start);
       if (index !== undefined) visit(index);
       return;
     }
     if (rangeIsEmpty(range)) return;
+    const sortedKeys = this.orderedKeys();
     for (let position = lowerBound(sortedKeys, range.start); position < sortedKeys.length; position++) {
       const key = sortedKeys[position]!;
       if (!rangeContains(range, key)) break;
@@ -286,9 +299,27 @@ export class MvccStore implements ReadView {
     if (index === undefined) {
       index = new KeyIndex(key);
       this.state.keys.set(key, index);
-      this.state.sortedKeys.splice(lowerBound(this.state.sortedKeys, key), 0, key);
+      this.state.unsortedKeys.push(key);
     }
     return index;
+  }
+
+  /** Every key with a KeyIndex, in byte order (merging the keys created since the last call). */
+  private orderedKeys(): string[] {
+    const state = this.state;
+    if (state.unsortedKeys.length === 0) return state.sortedKeys;
+    const added = state.unsortedKeys.sort(compareKeys);
+    const old = state.sortedKeys;
+    const merged: string[] = new Array<string>(old.length + added.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < old.length && j < added.length) merged[k++] = old[i]! < added[j]! ? old[i++]! : added[j++]!;
+    while (i < old.length) merged[k++] = old[i++]!;
+    while (j < added.length) merged[k++] = added[j++]!;
+    state.sortedKeys = merged;
+    state.unsortedKeys = [];
+    return merged;
   }
 
   /** @internal */
@@ -296,6 +327,12 @@ export class MvccStore implements ReadView {
     const index = this.state.keys.get(key);
     if (index === undefined || !index.isEmpty()) return;
     this.state.keys.delete(key);
+    // Usually a key an aborted transaction just created: the last one not yet sorted.
+    const unsorted = this.state.unsortedKeys.lastIndexOf(key);
+    if (unsorted >= 0) {
+      this.state.unsortedKeys.splice(unsorted, 1);
+      return;
+    }
     const position = lowerBound(this.state.sortedKeys, key);
     if (this.state.sortedKeys[position] === key) this.state.sortedKeys.splice(position, 1);
   }
@@ -478,10 +515,11 @@ export class WriteTxn implements ReadView {
   }
 }
 
-async function loadState(backend: Backend): Promise<State> {
+async function loadState(backend: Backend, emptyRevision: number): Promise<State> {
   const state: State = {
     keys: new Map(),
     sortedKeys: [],
+    unsortedKeys: [],
     history: [],
     currentRevision: readU64(await backend.get(metaBucket, currentRevisionKey)),
     compactRevision: readU64(await backend.get(metaBucket, compactRevisionKey)),
@@ -504,9 +542,14 @@ async function loadState(backend: Backend): Promise<State> {
     state.history.push(record);
     if (revision.main > state.currentRevision) state.currentRevision = revision.main;
   }
-  state.sortedKeys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  state.sortedKeys.sort(compareKeys);
   if (state.compactRevision > state.currentRevision) state.currentRevision = state.compactRevision;
+  if (state.currentRevision < emptyRevision) state.currentRevision = emptyRevision;
   return state;
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** First position whose key is >= `key`. */

@@ -75,8 +75,15 @@ function root(): protobuf.Root {
   loadedRoot ??= protobuf.loadSync(RAFTPB_PROTO_PATH);
   return loadedRoot;
 }
+const typesByName = new Map<string, protobuf.Type>();
+/** Looked up once per name: a lookup walks the namespace, and every entry and message is encoded. */
 function type(name: string): protobuf.Type {
-  return root().lookupType(`etcdlite.raftpb.${name}`);
+  let found = typesByName.get(name);
+  if (found === undefined) {
+    found = root().lookupType(`etcdlite.raftpb.${name}`);
+    typesByName.set(name, found);
+  }
+  return found;
 }
 
 const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, arrays: true };

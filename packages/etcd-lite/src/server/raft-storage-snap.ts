@@ -35,12 +35,21 @@ function hex16(n: number): string {
 }
 
 export async function writeSnapshotFile(directory: string, snapshot: Snapshot): Promise<string> {
+  const tempPath = await writeSnapshotTempFile(directory, snapshot);
+  return renameSnapshotTempFile(tempPath);
+}
+
+/**
+ * Writes and fsyncs the file under its temporary name (<name>.tmp), which a
+ * restart deletes; renameSnapshotTempFile makes it the real one. Split so
+ * that the slow part can run while the log keeps being written.
+ */
+export async function writeSnapshotTempFile(directory: string, snapshot: Snapshot): Promise<string> {
   const payload = encodeSnapshot(snapshot);
   const checksum = Buffer.alloc(CHECKSUM_BYTES);
   checksum.writeUInt32BE(zlib.crc32(payload));
   const name = snapshotFileName(snapshot.metadata.term, snapshot.metadata.index);
-  const finalPath = path.join(directory, name);
-  const tempPath = finalPath + TEMP_SUFFIX;
+  const tempPath = path.join(directory, name) + TEMP_SUFFIX;
   const handle = await fs.open(tempPath, 'w');
   try {
     await handle.writev([checksum, payload]);
@@ -48,8 +57,14 @@ export async function writeSnapshotFile(directory: string, snapshot: Snapshot): 
   } finally {
     await handle.close();
   }
+  return tempPath;
+}
+
+/** Renames a temporary snapshot file to its final name, durably; returns the final path. */
+export async function renameSnapshotTempFile(tempPath: string): Promise<string> {
+  const finalPath = tempPath.slice(0, -TEMP_SUFFIX.length);
   await fs.rename(tempPath, finalPath);
-  await syncDirectory(directory);
+  await syncDirectory(path.dirname(finalPath));
   return finalPath;
 }
 

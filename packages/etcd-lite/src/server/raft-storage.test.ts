@@ -85,6 +85,16 @@ describe('DurableRaftStorage', () => {
     await expect(fs.stat(path.join(directory, 'member', 'wal'))).resolves.toBeDefined();
   });
 
+  test('reads during a persist see the old log until the write is durable, then the new one', async () => {
+    const storage = await openStorage();
+    await storage.persist(ready({ entries: entries(1, 5, 1) }));
+    const writing = storage.persist(ready({ entries: entries(4, 8, 2) }));
+    expect([storage.lastIndex(), storage.term(4)]).toEqual([5, 1]);
+    await writing;
+    expect([storage.lastIndex(), storage.term(4), storage.term(8)]).toEqual([8, 2, 2]);
+    expect(logOf(await reopen(storage)).map(([index, term]) => [index, term])).toEqual([[1, 1], [2, 1], [3, 1], [4, 2], [5, 2], [6, 2], [7, 2], [8, 2]]);
+  });
+
   test('reopening returns the hard state and entries written', async () => {
     const storage = await openStorage();
     await storage.persist(ready({ hardState: { term: 2, vote: 3, commit: 0 }, entries: entries(1, 3, 1) }));
@@ -171,6 +181,33 @@ describe('DurableRaftStorage', () => {
     expect(observed.length).toBeGreaterThanOrEqual(3);
     const snapFiles = await fs.readdir(path.join(directory, 'member', 'snap'));
     expect(snapFiles).toEqual(['0000000000000001-0000000000000008.snap']);
+  });
+
+  test('a snapshot prepared while the log is written, then committed, survives a reopen', async () => {
+    const storage = await openStorage();
+    await storage.persist(ready({ hardState: { term: 1, vote: 1, commit: 8 }, entries: entries(1, 8, 1) }));
+    const confState = { voters: [1, 2, 3], learners: [] };
+    const preparing = storage.prepareSnapshot(6, confState, Buffer.from('image at 6'));
+    await storage.persist(ready({ entries: entries(9, 10, 1) }));
+    const prepared = await preparing;
+    expect(storage.snapshot().metadata.index).toBe(0);
+    expect(await storage.commitSnapshot(prepared)).toBe(true);
+    const reopened = await reopen(storage);
+    expect(reopened.snapshot().metadata).toEqual({ index: 6, term: 1, confState });
+    expect(Buffer.from(reopened.snapshot().data).toString()).toBe('image at 6');
+    expect(reopened.lastIndex()).toBe(10);
+    expect(await fs.readdir(path.join(directory, 'member', 'snap'))).toEqual(['0000000000000001-0000000000000006.snap']);
+  });
+
+  test('a prepared snapshot overtaken by a newer one from the leader is dropped', async () => {
+    const storage = await openStorage();
+    await storage.persist(ready({ entries: entries(1, 8, 1) }));
+    const prepared = await storage.prepareSnapshot(5, { voters: [1], learners: [] }, Buffer.from('old image'));
+    const leaderSnapshot: Snapshot = { metadata: { index: 12, term: 2, confState: { voters: [1], learners: [] } }, data: Buffer.from('leader image') };
+    await storage.persist(ready({ snapshot: leaderSnapshot, hardState: { term: 2, vote: 0, commit: 12 } }));
+    expect(await storage.commitSnapshot(prepared)).toBe(false);
+    expect(storage.snapshot().metadata.index).toBe(12);
+    expect(await fs.readdir(path.join(directory, 'member', 'snap'))).toEqual(['0000000000000002-000000000000000c.snap']);
   });
 
   test('a snapshot from the leader replaces the log and survives a reopen', async () => {

@@ -37,7 +37,14 @@ import {
   type LogBounds,
 } from './raft-storage-codec';
 import { WalDatabase, type BatchOperation } from './raft-storage-db';
-import { readSnapshotFile, removeOtherSnapshotFiles, snapshotFileName, writeSnapshotFile } from './raft-storage-snap';
+import {
+  readSnapshotFile,
+  removeOtherSnapshotFiles,
+  renameSnapshotTempFile,
+  snapshotFileName,
+  writeSnapshotFile,
+  writeSnapshotTempFile,
+} from './raft-storage-snap';
 
 const HARD_STATE_KEY = Buffer.from('h');
 const SNAPSHOT_METADATA_KEY = Buffer.from('s');
@@ -65,6 +72,12 @@ export interface FsyncObserver {
 export interface DurableRaftStorageOptions {
   /** Receives the duration of every synced write batch; optional so tests can omit metrics. */
   walFsyncDurationSeconds?: FsyncObserver;
+}
+
+/** A snapshot file written by prepareSnapshot, waiting for commitSnapshot. */
+export interface PreparedSnapshot {
+  snapshot: Snapshot;
+  tempPath: string;
 }
 
 /** The caller broke the storage's contract (a bug in the server loop, never a user error). */
@@ -190,7 +203,8 @@ export class DurableRaftStorage implements Storage {
     await this.exclusively(async () => {
       let dummyIndex = this.dummyIndex;
       let dummyTerm = this.dummyTerm;
-      let log = this.log;
+      // The log is changed in place only after the write: until then, reads must see the old one.
+      let keptEntries = this.log.length;
       const operations: BatchOperation[] = [];
       const snapshot = hasSnapshot ? ready.snapshot : undefined;
       if (snapshot !== undefined) {
@@ -205,16 +219,15 @@ export class DurableRaftStorage implements Storage {
         // As in etcd's MemoryStorage, a snapshot from the leader replaces the whole log.
         dummyIndex = snapshot.metadata.index;
         dummyTerm = snapshot.metadata.term;
-        log = [];
+        keptEntries = 0;
       }
       if (ready.hardState !== undefined) {
         operations.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(ready.hardState) });
       }
-      log = appendEntries(log, dummyIndex, ready.entries);
-      for (const entry of ready.entries) {
-        if (entry.index > dummyIndex) operations.push({ type: 'put', key: entryKey(entry.index), value: encodeEntry(entry) });
-      }
-      const lastIndex = dummyIndex + log.length;
+      const fresh = freshEntries(keptEntries, dummyIndex, ready.entries);
+      if (fresh.length > 0) keptEntries = fresh[0]!.index - dummyIndex - 1;
+      for (const entry of fresh) operations.push({ type: 'put', key: entryKey(entry.index), value: encodeEntry(entry) });
+      const lastIndex = dummyIndex + keptEntries + fresh.length;
       operations.push({ type: 'put', key: LOG_BOUNDS_KEY, value: encodeLogBounds({ dummyIndex, dummyTerm, lastIndex }) });
 
       await this.writeBatch(operations, ready.mustSync || snapshot !== undefined);
@@ -225,7 +238,10 @@ export class DurableRaftStorage implements Storage {
       if (ready.hardState !== undefined) this.hardState = { ...ready.hardState };
       this.dummyIndex = dummyIndex;
       this.dummyTerm = dummyTerm;
-      this.log = log;
+      // Appending in place keeps a Ready's cost proportional to its entries, not to the log.
+      if (snapshot !== undefined) this.log = [];
+      if (this.log.length > keptEntries) this.log.length = keptEntries;
+      for (const entry of fresh) this.log.push(entry);
 
       if (lastIndex < previousLastIndex) await this.db.clear({ gt: entryKey(lastIndex), lt: ENTRY_KEYS_END });
       if (dummyIndex > previousDummyIndex) await this.db.clear({ gte: entryKey(0), lte: entryKey(dummyIndex) });
@@ -256,6 +272,44 @@ export class DurableRaftStorage implements Storage {
       this.latestSnapshot = snapshot;
       await removeOtherSnapshotFiles(this.snapDirectory, snapshotFileName(snapshot.metadata.term, index));
       return snapshot;
+    });
+  }
+
+  /**
+   * The slow half of createSnapshot, which may run while persist() calls go
+   * on: writes the snapshot file under a temporary name. commitSnapshot()
+   * then records it (or drops it, if a newer snapshot arrived meanwhile).
+   */
+  async prepareSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<PreparedSnapshot> {
+    if (this.closed) throw new RaftStorageContractError('write after close');
+    if (index <= this.latestSnapshot.metadata.index || index > this.lastIndex()) {
+      throw new RaftStorageContractError(
+        `prepareSnapshot(${index}): outside (${this.latestSnapshot.metadata.index}, ${this.lastIndex()}]`,
+      );
+    }
+    const snapshot: Snapshot = { metadata: { index, term: this.term(index), confState: cloneConfState(confState) }, data };
+    return { snapshot, tempPath: await writeSnapshotTempFile(this.snapDirectory, snapshot) };
+  }
+
+  /** Records a prepared snapshot; false (and nothing recorded) when a newer one won meanwhile. */
+  async commitSnapshot(prepared: PreparedSnapshot): Promise<boolean> {
+    return this.exclusively(async () => {
+      const { snapshot, tempPath } = prepared;
+      if (snapshot.metadata.index <= this.latestSnapshot.metadata.index) {
+        await fs.rm(tempPath, { force: true });
+        return false;
+      }
+      try {
+        await renameSnapshotTempFile(tempPath);
+      } catch (error) {
+        // Installing a snapshot from the leader clears temporary files.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw error;
+      }
+      await this.writeBatch([{ type: 'put', key: SNAPSHOT_METADATA_KEY, value: encodeSnapshotMetadata(snapshot.metadata) }], true);
+      this.latestSnapshot = snapshot;
+      await removeOtherSnapshotFiles(this.snapDirectory, snapshotFileName(snapshot.metadata.term, snapshot.metadata.index));
+      return true;
     });
   }
 
@@ -303,24 +357,25 @@ export class DurableRaftStorage implements Storage {
 }
 
 /**
- * `log` (entries after `dummyIndex`) with `entries` appended, replacing any
- * conflicting suffix. Entries at or below `dummyIndex` are already covered by
- * a snapshot and skipped, as etcd's MemoryStorage does.
+ * The entries of `entries` to write after a log of `logLength` entries
+ * following `dummyIndex`: those at or below `dummyIndex` are already covered
+ * by a snapshot and skipped, as etcd's MemoryStorage does. They must be
+ * contiguous and may replace a suffix of the log, but not leave a gap.
  */
-function appendEntries(log: Entry[], dummyIndex: number, entries: Entry[]): Entry[] {
-  const fresh = entries.filter((entry) => entry.index > dummyIndex);
+function freshEntries(logLength: number, dummyIndex: number, entries: Entry[]): Entry[] {
+  const fresh = entries[0] !== undefined && entries[0].index > dummyIndex ? entries : entries.filter((entry) => entry.index > dummyIndex);
   const first = fresh[0];
-  if (first === undefined) return log;
+  if (first === undefined) return fresh;
   fresh.forEach((entry, offset) => {
     if (entry.index !== first.index + offset) {
       throw new RaftStorageContractError(`entries are not contiguous at index ${entry.index}`);
     }
   });
-  const lastIndex = dummyIndex + log.length;
+  const lastIndex = dummyIndex + logLength;
   if (first.index > lastIndex + 1) {
     throw new RaftStorageContractError(`entry ${first.index} leaves a gap after the last index ${lastIndex}`);
   }
-  return [...log.slice(0, first.index - dummyIndex - 1), ...fresh];
+  return fresh;
 }
 
 function cloneConfState(confState: ConfState): ConfState {

@@ -77,6 +77,7 @@ export class PeerSender {
   private call: grpc.ClientWritableStream<WireMessageBatch> | undefined;
   private connected = false;
   private waitingForDrain = false;
+  private pumpScheduled = false;
   private backoffMs: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private snapshotCall: grpc.ClientWritableStream<WireSnapshotChunk> | undefined;
@@ -109,7 +110,14 @@ export class PeerSender {
       return;
     }
     this.queue.push(m);
-    this.pump();
+    // Everything queued in the same turn (a Ready's messages to this peer) goes out as one batch.
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      queueMicrotask(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   /** Replaces the peer's URLs and reconnects to the first of them. */

@@ -50,8 +50,16 @@ export function raftPeerService(): RaftPeerService {
   return loaded;
 }
 
+const formattedIds = new Map<number, string>();
+/** Hex, as etcd prints member ids; memoized because metrics label every peer message with it. */
 export function formatId(id: number): string {
-  return id.toString(16);
+  let text = formattedIds.get(id);
+  if (text === undefined) {
+    text = id.toString(16);
+    // Bounded: ids come from peers, and a cache must not grow without limit.
+    if (formattedIds.size < 1024) formattedIds.set(id, text);
+  }
+  return text;
 }
 
 /** Parses a hex id from metadata; NaN when absent or malformed. */

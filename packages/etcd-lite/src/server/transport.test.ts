@@ -1,8 +1,10 @@
 import * as net from 'net';
+import * as grpc from '@grpc/grpc-js';
 import { message, type Message, type NodeId } from '../raft/types';
 import { Logger } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
 import { PeerTransport, type PeerTransportOptions } from './transport';
+import { raftPeerService } from './transport-service';
 
 const CLUSTER_ID = 0x1234;
 
@@ -220,4 +222,33 @@ describe('PeerTransport', () => {
       expect(() => a.transport.addPeer(2, [url])).toThrow(/peer URL/);
     },
   );
+});
+
+describe('PeerTransport batching', () => {
+  it('sends the messages queued in one turn to a peer as one batch', async () => {
+    const batches: number[] = [];
+    const server = new grpc.Server();
+    server.addService(raftPeerService().definition, {
+      Send: (call: grpc.ServerReadableStream<{ messages: unknown[] }, object>) => {
+        call.sendMetadata(new grpc.Metadata());
+        call.on('data', (batch: { messages: unknown[] }) => batches.push(batch.messages.length));
+      },
+      SendSnapshot: () => undefined,
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    try {
+      const sender = member(1);
+      sender.transport.addPeer(2, [`http://127.0.0.1:${port}`]);
+      sender.transport.send([app(1, 2, 1)]);
+      await waitFor('the stream to carry a first batch', () => batches.length === 1);
+      sender.transport.send([app(1, 2, 2), app(1, 2, 3)]);
+      sender.transport.send([app(1, 2, 4), app(1, 2, 5), app(1, 2, 6)]);
+      await waitFor('the next messages', () => batches.reduce((sum, size) => sum + size, 0) === 6);
+      expect(batches).toEqual([1, 5]);
+    } finally {
+      server.forceShutdown();
+    }
+  });
 });
