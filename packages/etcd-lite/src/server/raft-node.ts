@@ -296,7 +296,12 @@ export class RaftNode {
     // etcd does; should this member crash first, the consistent index in the
     // backend makes it skip them when they come again. Snapshots and
     // membership changes wait for the write, also as in etcd.
-    const applyWhileWriting = ready.snapshot === undefined && ready.committedEntries.every((entry) => entry.type !== 'confChange');
+    // Entries this very Ready appends are not durable here yet: a single
+    // voter commits its own entries at once, so they must wait for the write.
+    const firstNewIndex = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+    const applyWhileWriting =
+      ready.snapshot === undefined &&
+      ready.committedEntries.every((entry) => entry.type !== 'confChange' && entry.index < firstNewIndex);
     if (applyWhileWriting) {
       try {
         await this.applyCommitted(ready.committedEntries);
