@@ -11,12 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import forge from 'node-forge';
-import { parse as parseYaml } from 'yaml';
 import { Quantity } from '@kube-lite/api';
-import { GrpcApiClient, JsonLogger, type GrpcApiClientOptions, type LogLevel } from '@kube-lite/client';
+import { ClientConnectionError, GrpcApiClient, JsonLogger, KubeconfigError, loadClientConfig, type GrpcApiClientOptions, type LogLevel } from '@kube-lite/client';
 import { Kubelet } from './kubelet';
 import { AddressBlockError, AddressPool } from './runtime/process/address-pool';
 import { ProcessRuntime } from './runtime/process/process-runtime';
+import { DockerRuntime } from './runtime/docker';
 
 /** A bad flag or an unusable file named by one: printed as one line, exit code 2. */
 export class ConfigError extends Error {
@@ -31,8 +31,12 @@ export interface KubeletFlags {
   connection: GrpcApiClientOptions;
   nodeName: string;
   nodeIP: string;
-  /** process only, for now. */
-  containerRuntime: 'process';
+  /** process (host processes) or docker (containers through the Docker Engine API). */
+  containerRuntime: 'process' | 'docker';
+  /** Docker runtime: the daemon (unix:///var/run/docker.sock, tcp://host:port); undefined: $DOCKER_HOST or the standard socket. */
+  dockerEndpoint: string | undefined;
+  /** Docker runtime: the network pod IPs come from; undefined: the kubelet container's own network, else "bridge". */
+  podNetwork: string | undefined;
   rootDirectory: string;
   /** The node's share of 127.0.0.0/8 for pod IPs (process runtime). */
   podIPBlock: string;
@@ -42,6 +46,8 @@ export interface KubeletFlags {
   certDirectory: string;
   /** PEM contents from --tls-cert-file / --tls-private-key-file; undefined: self-signed. */
   tls: { certificate: string; key: string } | undefined;
+  /** PEM from --client-ca-file: client certificates it signed authenticate callers of the kubelet API. */
+  clientCaPem: string | undefined;
   apiToken: string | undefined;
   registerNode: boolean;
   nodeStatusUpdateFrequencyMs: number;
@@ -125,62 +131,8 @@ function readNamed(environment: FlagEnvironment, file: string, what: string): st
   }
 }
 
-interface KubeconfigConnection {
-  server: string;
-  caPem?: string;
-  token?: string;
-  certPem?: string;
-  keyPem?: string;
-}
-
-/** The current context's server, CA and credentials from a kubeconfig (inline data or file paths). */
-export function parseKubeconfig(text: string, file: string, environment: FlagEnvironment): KubeconfigConnection {
-  const fail = (detail: string, cause?: unknown): ConfigError => new ConfigError(`kubeconfig ${file}: ${detail}`, { cause });
-  let document: Record<string, unknown>;
-  try {
-    document = (parseYaml(text) ?? {}) as Record<string, unknown>;
-  } catch (error) {
-    throw fail(`not valid YAML: ${(error as Error).message}`, error);
-  }
-  type Named<T> = { name?: string } & T;
-  const contexts = (document['contexts'] ?? []) as Named<{ context?: { cluster?: string; user?: string } }>[];
-  const clusters = (document['clusters'] ?? []) as Named<{ cluster?: Record<string, unknown> }>[];
-  const users = (document['users'] ?? []) as Named<{ user?: Record<string, unknown> }>[];
-  const current = document['current-context'];
-  const context = (contexts.find((entry) => entry.name === current) ?? (contexts.length === 1 ? contexts[0] : undefined))?.context;
-  if (!context) throw fail(`current-context ${JSON.stringify(current ?? '')} is not among its contexts`);
-  const cluster = clusters.find((entry) => entry.name === context.cluster)?.cluster;
-  if (!cluster || typeof cluster['server'] !== 'string') throw fail(`cluster ${JSON.stringify(context.cluster ?? '')} with a server is not among its clusters`);
-  const user = users.find((entry) => entry.name === context.user)?.user ?? {};
-  const inline = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? Buffer.from(value, 'base64').toString('utf8') : undefined);
-  const fromFile = (value: unknown, field: string): string | undefined => (typeof value === 'string' && value !== '' ? readNamed(environment, value, `kubeconfig ${file} ${field}`) : undefined);
-  const connection: KubeconfigConnection = { server: cluster['server'] };
-  const caPem = inline(cluster['certificate-authority-data']) ?? fromFile(cluster['certificate-authority'], 'certificate-authority');
-  const token = (typeof user['token'] === 'string' ? user['token'] : undefined) ?? fromFile(user['tokenFile'], 'tokenFile')?.trim();
-  const certPem = inline(user['client-certificate-data']) ?? fromFile(user['client-certificate'], 'client-certificate');
-  const keyPem = inline(user['client-key-data']) ?? fromFile(user['client-key'], 'client-key');
-  if (caPem !== undefined) connection.caPem = caPem;
-  if (token !== undefined) connection.token = token;
-  if (certPem !== undefined) connection.certPem = certPem;
-  if (keyPem !== undefined) connection.keyPem = keyPem;
-  return connection;
-}
-
-/** "host:port" of the gRPC front end from a URL or address, with the port replaced when asked. */
-export function grpcAddressOf(server: string, portOverride?: number): string {
-  let host: string;
-  let port: string;
-  if (server.includes('://')) {
-    const url = new URL(server);
-    host = url.hostname;
-    port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  } else {
-    const colon = server.lastIndexOf(':');
-    host = colon < 0 ? server : server.slice(0, colon);
-    port = colon < 0 ? '443' : server.slice(colon + 1);
-  }
-  return `${host}:${portOverride ?? port}`;
-}
+// The connection flags read as every component reads them (@kube-lite/client).
+export { grpcAddressOf } from '@kube-lite/client';
 
 export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvironment): KubeletFlags {
   const program = new Command('kubelet')
@@ -199,12 +151,15 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
     .option('--root-dir <dir>', 'directory for pod volumes, container logs and runtime state', '/var/lib/kubelet')
     .option('--pod-ip-block <cidr>', 'this node\'s block of 127.0.0.0/8 for pod IPs (process runtime)', '127.1.0.0/16')
     .option('--container-runtime <name>', 'process or docker', 'process')
+    .option('--docker-endpoint <url>', 'Docker daemon of the docker runtime (default $DOCKER_HOST or unix:///var/run/docker.sock)')
+    .option('--pod-network <name>', 'Docker network pod IPs come from (default: the kubelet container\'s own network, else bridge)')
     .option('--port <port>', 'port of the kubelet API (logs, exec, stats)', integerFlag('port', 0, 65535), 10250)
     .option('--address <ip>', 'address the kubelet API listens on', '0.0.0.0')
     .option('--tls-cert-file <file>', 'serving certificate of the kubelet API; self-signed in --cert-dir when absent')
     .option('--tls-private-key-file <file>', 'private key of --tls-cert-file')
     .option('--cert-dir <dir>', 'where the self-signed serving certificate is kept (default <root-dir>/pki)')
-    .option('--kubelet-api-token <token>', 'bearer token callers of the kubelet API (the API server) must present')
+    .option('--client-ca-file <file>', 'PEM CA whose client certificates (the API server\'s) may call the kubelet API; others get 401')
+    .option('--kubelet-api-token <token>', 'bearer token callers of the kubelet API may present instead of a client certificate')
     .option('--kubelet-api-token-file <file>', 'file holding --kubelet-api-token')
     .option('--register-node [bool]', 'create the Node object (default true)', booleanFlag('register-node'), true)
     .option('--node-status-update-frequency <duration>', 'lease renewal and node status computation period', '10s')
@@ -235,11 +190,14 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
     rootDir: string;
     podIpBlock: string;
     containerRuntime: string;
+    dockerEndpoint?: string;
+    podNetwork?: string;
     port: number;
     address: string;
     tlsCertFile?: string;
     tlsPrivateKeyFile?: string;
     certDir?: string;
+    clientCaFile?: string;
     kubeletApiToken?: string;
     kubeletApiTokenFile?: string;
     registerNode: boolean;
@@ -252,8 +210,7 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
     logLevel: string;
   }>();
 
-  if (options.containerRuntime === 'docker') throw new ConfigError('--container-runtime docker: the docker runtime is not built yet; use --container-runtime process');
-  if (options.containerRuntime !== 'process') throw new ConfigError(`invalid value "${options.containerRuntime}" for --container-runtime: use process (docker is not built yet)`);
+  if (options.containerRuntime !== 'process' && options.containerRuntime !== 'docker') throw new ConfigError(`invalid value "${options.containerRuntime}" for --container-runtime: use process or docker`);
   if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw new ConfigError(`invalid value "${options.logLevel}" for --log-level: use debug, info, warn or error`);
   try {
     new AddressPool(options.podIpBlock);
@@ -274,7 +231,9 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
     connection: connectionOf(options, environment),
     nodeName,
     nodeIP,
-    containerRuntime: 'process',
+    containerRuntime: options.containerRuntime,
+    dockerEndpoint: options.dockerEndpoint,
+    podNetwork: options.podNetwork,
     rootDirectory: path.resolve(options.rootDir),
     podIPBlock: options.podIpBlock,
     port: options.port,
@@ -284,6 +243,7 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
       options.tlsCertFile !== undefined && options.tlsPrivateKeyFile !== undefined
         ? { certificate: readNamed(environment, options.tlsCertFile, '--tls-cert-file'), key: readNamed(environment, options.tlsPrivateKeyFile, '--tls-private-key-file') }
         : undefined,
+    clientCaPem: options.clientCaFile === undefined ? undefined : readNamed(environment, options.clientCaFile, '--client-ca-file'),
     apiToken: options.kubeletApiToken ?? (options.kubeletApiTokenFile === undefined ? undefined : readNamed(environment, options.kubeletApiTokenFile, '--kubelet-api-token-file').trim() || undefined),
     registerNode: options.registerNode,
     nodeStatusUpdateFrequencyMs: parseDurationMs(options.nodeStatusUpdateFrequency, 'node-status-update-frequency'),
@@ -300,20 +260,15 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
 }
 
 function connectionOf(options: { kubeconfig?: string; master?: string; server?: string; apiserverGrpcPort?: number; token?: string; caFile?: string; insecure: boolean }, environment: FlagEnvironment): GrpcApiClientOptions {
-  const kubeconfig = options.kubeconfig === undefined ? undefined : parseKubeconfig(readNamed(environment, options.kubeconfig, '--kubeconfig'), options.kubeconfig, environment);
-  const server = options.master ?? options.server ?? kubeconfig?.server;
-  if (server === undefined) throw new ConfigError('no API server: give --kubeconfig or --master');
-  const address = grpcAddressOf(server, options.apiserverGrpcPort);
-  const token = options.token ?? kubeconfig?.token;
-  if (options.insecure) return { address, insecure: true, ...(token === undefined ? {} : { token }) };
-  const caPem = options.caFile !== undefined ? readNamed(environment, options.caFile, '--ca-file') : kubeconfig?.caPem;
-  if (caPem === undefined) throw new ConfigError('no cluster CA: give --ca-file, a --kubeconfig with certificate-authority(-data), or --insecure for a plaintext development server');
-  const tls: NonNullable<GrpcApiClientOptions['tls']> = { caPem };
-  if (kubeconfig?.certPem !== undefined && kubeconfig.keyPem !== undefined) {
-    tls.certPem = kubeconfig.certPem;
-    tls.keyPem = kubeconfig.keyPem;
+  try {
+    return loadClientConfig(
+      { kubeconfig: options.kubeconfig, master: options.master ?? options.server, token: options.token, caFile: options.caFile, insecure: options.insecure, grpcPort: options.apiserverGrpcPort },
+      (file) => environment.readFile(file),
+    );
+  } catch (error) {
+    if (error instanceof ClientConnectionError || error instanceof KubeconfigError) throw new ConfigError(error.message, { cause: error });
+    throw error;
   }
-  return { address, tls, ...(token === undefined ? {} : { token }) };
 }
 
 /**
@@ -358,7 +313,10 @@ async function main(): Promise<void> {
   const flags = parseKubeletFlags(process.argv.slice(2), { hostname: os.hostname(), nodeIP: detectNodeIP(), readFile: (file) => fs.readFileSync(file, 'utf8') });
   const logger = new JsonLogger({ level: flags.logLevel, fields: { component: 'kubelet', node: flags.nodeName } });
   const client = new GrpcApiClient({ ...flags.connection, logger });
-  const runtime = new ProcessRuntime({ stateDirectory: path.join(flags.rootDirectory, 'runtime'), podAddressBlock: flags.podIPBlock });
+  const runtime =
+    flags.containerRuntime === 'docker'
+      ? await DockerRuntime.connect({ nodeName: flags.nodeName, endpoint: flags.dockerEndpoint, podNetwork: flags.podNetwork })
+      : new ProcessRuntime({ stateDirectory: path.join(flags.rootDirectory, 'runtime'), podAddressBlock: flags.podIPBlock });
   const kubelet = new Kubelet({
     client,
     runtime,
@@ -368,6 +326,7 @@ async function main(): Promise<void> {
     port: flags.port,
     address: flags.address,
     tls: flags.tls ?? ensureSelfSignedCertificate(flags.certDirectory, flags.nodeName, flags.nodeIP),
+    ...(flags.clientCaPem === undefined ? {} : { clientCaPem: flags.clientCaPem }),
     ...(flags.apiToken === undefined ? {} : { apiToken: flags.apiToken }),
     registerNode: flags.registerNode,
     nodeStatusUpdateFrequencyMs: flags.nodeStatusUpdateFrequencyMs,
@@ -375,7 +334,7 @@ async function main(): Promise<void> {
     nodeLeaseDurationSeconds: flags.nodeLeaseDurationSeconds,
     capacity: flags.capacity,
     nodeLabels: flags.nodeLabels,
-    containerRuntimeVersion: 'process://1',
+    containerRuntimeVersion: `${runtime.name}://1`,
     logger,
   });
   let stopping = false;

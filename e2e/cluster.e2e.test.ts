@@ -1,0 +1,216 @@
+// kube-lite as real containers, end to end: the compose cluster of deploy/,
+// the lecture's Deployment as Docker containers, a worker and an etcd-lite
+// leader dying, and a restart of everything. Steps run in order on one
+// cluster; each bounds its own waits and records how long it took.
+import path from 'node:path';
+import { Etcd3 } from 'etcd3';
+import { ComposeCluster, ETCD_MEMBERS, REPOSITORY, WORKERS, waitFor } from './cluster';
+
+process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+
+interface Pod {
+  metadata: { name: string; uid: string; deletionTimestamp?: string };
+  spec: { nodeName?: string };
+  status: { phase?: string; podIP?: string; containerStatuses?: { ready: boolean; restartCount: number; containerID?: string }[] };
+}
+interface Node {
+  metadata: { name: string };
+  status: { conditions?: { type: string; status: string; lastHeartbeatTime?: string }[] };
+}
+
+const cluster = new ComposeCluster();
+const timings: [string, number][] = [];
+let failedSetup: Error | undefined;
+
+async function timed<T>(label: string, action: () => Promise<T>): Promise<T> {
+  const startedMs = Date.now();
+  const result = await action();
+  timings.push([label, Date.now() - startedMs]);
+  return result;
+}
+
+async function pods(): Promise<Pod[]> {
+  return (await cluster.kubectlJson<{ items: Pod[] }>(['get', 'pods', '-l', 'app=ml-model-serving'])).items;
+}
+
+/** Running, ready, not being deleted, and (when given) not on `avoidNode`. */
+async function runningReplicas(avoidNode?: string): Promise<Pod[]> {
+  return (await pods()).filter((pod) => pod.status.phase === 'Running' && !pod.metadata.deletionTimestamp && pod.spec.nodeName !== avoidNode && (pod.status.containerStatuses ?? []).every((container) => container.ready));
+}
+
+/** Replicas whose reported container is a running Docker container right now (not a status left from before). */
+async function replicasRunningInDocker(): Promise<Pod[]> {
+  const confirmed: Pod[] = [];
+  for (const pod of await runningReplicas()) {
+    const containerId = pod.status.containerStatuses?.[0]?.containerID?.replace('docker://', '');
+    const [container] = containerId ? await cluster.podContainers({ 'io.kubernetes.pod.uid': pod.metadata.uid }).then((all) => all.filter((candidate) => candidate.Id === containerId)) : [];
+    if (container?.State === 'running') confirmed.push(pod);
+  }
+  return confirmed;
+}
+
+/** Ready with a heartbeat at or after `sinceMs`: the kubelet of now, not a condition left from before. */
+async function nodeHeartbeatSince(name: string, sinceMs: number): Promise<boolean> {
+  const node = await cluster.kubectlJson<Node>(['get', 'node', name]);
+  const ready = node.status.conditions?.find((condition) => condition.type === 'Ready');
+  return ready?.status === 'True' && Date.parse(ready.lastHeartbeatTime ?? '') >= sinceMs - 1000;
+}
+
+async function nodeReady(name: string): Promise<string> {
+  const node = await cluster.kubectlJson<Node>(['get', 'node', name]);
+  return node.status.conditions?.find((condition) => condition.type === 'Ready')?.status ?? 'Unknown';
+}
+
+beforeAll(async () => {
+  try {
+    await cluster.checkImages();
+    await timed('compose up (until every healthcheck passes)', () => cluster.up());
+  } catch (error) {
+    failedSetup = error as Error;
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await cluster.down();
+  const width = Math.max(...timings.map(([label]) => label.length));
+  console.log(['e2e timings:', ...timings.map(([label, ms]) => `  ${label.padEnd(width)}  ${(ms / 1000).toFixed(1).padStart(6)} s`)].join('\n'));
+}, 120_000);
+
+beforeEach(() => {
+  if (failedSetup) throw failedSetup;
+});
+
+test('all three nodes register and turn Ready', async () => {
+  await timed('nodes Ready after compose up', () =>
+    waitFor('3 Ready nodes', async () => {
+      const statuses = await Promise.all(WORKERS.map((name) => nodeReady(name).catch(() => 'missing')));
+      return statuses.every((status) => status === 'True');
+    }, 60_000),
+  );
+});
+
+test('the lecture Deployment runs 10 replicas across the workers as real containers', async () => {
+  await cluster.kubectl(['apply', '-f', path.join(REPOSITORY, 'examples/lecture')]);
+  const running = await timed('10 replicas Running', () => waitFor('10 running replicas', async () => {
+    const ready = await replicasRunningInDocker();
+    return ready.length === 10 ? ready : undefined;
+  }, 120_000));
+  const nodes = new Set(running.map((pod) => pod.spec.nodeName));
+  expect(nodes.size).toBeGreaterThanOrEqual(2);
+  for (const pod of running) {
+    const containers = await cluster.podContainers({ 'io.kubernetes.pod.uid': pod.metadata.uid, 'io.kubernetes.docker.type': 'container' });
+    expect(containers.map((container) => container.State)).toContain('running');
+    expect(pod.status.containerStatuses?.[0]?.containerID).toMatch(/^docker:\/\/[0-9a-f]{64}$/);
+  }
+  // A pod IP answers from another node's container: the pods share the cluster network.
+  const target = running[0] as Pod;
+  const otherNode = WORKERS.find((name) => name !== target.spec.nodeName) as string;
+  const answer = await cluster.execIn(otherNode, ['node', '-e', `fetch('http://${target.status.podIP}/predict?text=good').then((r) => r.text()).then(console.log, (e) => { console.error(e.message); process.exit(1); })`]);
+  expect(answer.exitCode).toBe(0);
+  expect(JSON.parse(answer.output)).toMatchObject({ pod: target.metadata.name, version: '1.0', prediction: { label: 'positive' } });
+});
+
+test('kubectl logs and exec reach a container', async () => {
+  const [pod] = await runningReplicas();
+  const name = (pod as Pod).metadata.name;
+  const logs = await cluster.kubectl(['logs', name]);
+  expect(logs.stdout).toContain(`listening on ${(pod as Pod).status.podIP}:80 as ${name}`);
+  const stamped = await cluster.kubectl(['logs', name, '--timestamps', '--tail=1']);
+  expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z ml-serving/);
+  const exec = await cluster.kubectl(['exec', name, '--', 'sh', '-c', 'echo "$HOSTNAME:$MODEL_VERSION"; cat /etc/hostname']);
+  expect(exec.stdout).toBe(`${name}:1.0\n${name}\n`);
+  const failing = await cluster.kubectl(['exec', name, '--', 'sh', '-c', 'exit 7'], { allowFailure: true });
+  expect(failing.exitCode).toBe(7);
+});
+
+let killedWorker = '';
+
+test('a worker dies: its node turns NotReady and within 30 s all replicas run on the others', async () => {
+  const perNode = new Map<string, number>();
+  for (const pod of await runningReplicas()) perNode.set(pod.spec.nodeName ?? '', (perNode.get(pod.spec.nodeName ?? '') ?? 0) + 1);
+  killedWorker = [...perNode.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'worker-1';
+  const killedAtMs = Date.now();
+  await (await cluster.service(killedWorker)).kill();
+  await timed(`${killedWorker} NotReady after kill`, () => waitFor(`${killedWorker} not Ready`, async () => (await nodeReady(killedWorker)) !== 'True', 60_000));
+  const notReadyAtMs = Date.now();
+  await timed('10 replicas Running elsewhere after NotReady', () => waitFor('10 replicas on the other nodes', async () => (await runningReplicas(killedWorker)).length === 10, 30_000));
+  timings.push(['10 replicas Running elsewhere after kill', Date.now() - killedAtMs]);
+  expect(Date.now() - notReadyAtMs).toBeLessThanOrEqual(30_000);
+});
+
+test('the worker comes back: Ready again and its stale containers are removed', async () => {
+  await (await cluster.service(killedWorker)).start();
+  await timed(`${killedWorker} Ready after start`, () => waitFor(`${killedWorker} Ready`, async () => (await nodeReady(killedWorker)) === 'True', 60_000));
+  await timed('stale containers removed', () =>
+    waitFor('no containers of deleted pods on the node', async () => {
+      const wanted = new Set((await pods()).filter((pod) => pod.spec.nodeName === killedWorker).map((pod) => pod.metadata.uid));
+      const leftovers = (await cluster.podContainers({ 'kube-lite.io/node-name': killedWorker })).filter((container) => !wanted.has(container.Labels['io.kubernetes.pod.uid'] ?? ''));
+      return leftovers.length === 0;
+    }, 60_000),
+  );
+  // The returning kubelet finishes the pods that were evicted while it was away.
+  await timed('evicted pods finished', () => waitFor('no pod left terminating', async () => (await pods()).every((pod) => !pod.metadata.deletionTimestamp), 30_000));
+  expect(await runningReplicas()).toHaveLength(10);
+});
+
+test('the etcd-lite leader dies: writes are accepted again within 5 s and nothing acknowledged is lost', async () => {
+  const clients = await Promise.all(ETCD_MEMBERS.map(async (member) => ({ member, client: new Etcd3({ hosts: `http://127.0.0.1:${await cluster.publishedPort(member, 2379)}` }) })));
+  try {
+    const statuses = await Promise.all(clients.map(async ({ member, client }) => ({ member, status: await client.maintenance.status() })));
+    const leader = statuses.find(({ status }) => status.header.member_id === status.leader)?.member;
+    expect(leader).toBeDefined();
+
+    const acknowledged: string[] = [];
+    let sequence = 0;
+    let killedAtMs = 0;
+    let firstAckAfterKillMs = 0;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        const name = `e2e-write-${sequence++}`;
+        const sentAtMs = Date.now();
+        const result = await cluster.api('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { e2e: 'etcd-failover' } }, data: { sequence: String(sequence) } }, 1500).catch(() => undefined);
+        if (result?.statusCode === 201) {
+          acknowledged.push(name);
+          if (killedAtMs > 0 && sentAtMs >= killedAtMs && firstAckAfterKillMs === 0) firstAckAfterKillMs = Date.now();
+        } else await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    await waitFor('a few writes before the kill', async () => acknowledged.length >= 5, 20_000, 100);
+    await (await cluster.service(leader as string)).kill();
+    // From here on the old leader is gone (SIGKILL delivered): a write acknowledged now went through a new one.
+    killedAtMs = Date.now();
+    await waitFor('writes accepted after the kill', async () => firstAckAfterKillMs > 0, 30_000, 100);
+    const recoveryMs = firstAckAfterKillMs - killedAtMs;
+    timings.push(['writes accepted again after the etcd leader died', recoveryMs]);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    writing = false;
+    await writer;
+
+    // A read may still meet the dead member (its name no longer resolves): retried, bounded.
+    const stored = await waitFor('the list of written ConfigMaps', async () => (await cluster.kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'configmaps', '-l', 'e2e=etcd-failover'])).items.map((item) => item.metadata.name), 20_000);
+    const lost = acknowledged.filter((name) => !stored.includes(name));
+    expect(lost).toEqual([]);
+    expect(recoveryMs).toBeLessThanOrEqual(5000);
+
+    await (await cluster.service(leader as string)).start();
+    await waitFor(`${leader} healthy again`, async () => (await (await cluster.service(leader as string)).inspect()).State.Health?.Status === 'healthy', 60_000);
+  } finally {
+    for (const { client } of clients) client.close();
+  }
+});
+
+test('the whole cluster restarts: objects are still there and the pods come back', async () => {
+  const configMapsBefore = (await cluster.kubectlJson<{ items: unknown[] }>(['get', 'configmaps', '-l', 'e2e=etcd-failover'])).items.length;
+  // Power off: every cluster container and every pod container.
+  await timed('cluster stopped', async () => {
+    const everything = [...(await cluster.projectContainers()), ...(await cluster.podContainers())].filter((container) => container.State === 'running');
+    await Promise.all(everything.map((container) => cluster.docker.getContainer(container.Id).stop({ t: 5 }).catch(() => undefined)));
+  });
+  const restartedAtMs = Date.now();
+  await timed('compose up after the restart', () => cluster.up());
+  await timed('nodes Ready after the restart', () => waitFor('3 nodes Ready with fresh heartbeats', async () => (await Promise.all(WORKERS.map((name) => nodeHeartbeatSince(name, restartedAtMs)))).every(Boolean), 90_000));
+  expect((await cluster.kubectlJson<{ items: unknown[] }>(['get', 'configmaps', '-l', 'e2e=etcd-failover'])).items).toHaveLength(configMapsBefore);
+  await cluster.kubectl(['get', 'deployment/ml-model-serving', 'service/ml-model-serving-service']);
+  await timed('10 replicas Running after the restart', () => waitFor('10 replicas running in Docker', async () => (await replicasRunningInDocker()).length === 10, 120_000));
+});

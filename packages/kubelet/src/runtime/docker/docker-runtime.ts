@@ -1,0 +1,616 @@
+// A ContainerRuntime on the Docker Engine API (dockerode over the daemon's
+// socket). The shape is upstream dockershim's:
+// - a pod sandbox is a tiny "pause" container on the cluster's Docker network:
+//   it owns the pod's network namespace, so its IP on that network is the pod
+//   IP, reachable from every node container on the same network;
+// - the pod's containers join it (NetworkMode container:<sandbox>) and share
+//   localhost, the pod IP and the hostname;
+// - volumes are bind mounts of the directories the kubelet prepared, mapped to
+//   the daemon's paths when the kubelet itself runs in a container (host-paths.ts);
+// - every object carries the pod's labels plus the node's name, and this
+//   runtime only ever lists or touches objects of its own node: several
+//   kubelets may share one daemon (the compose cluster), and a restarted
+//   kubelet adopts exactly its own containers.
+// Logs are Docker's (json-file, bounded), read through the logs API.
+import fs from 'node:fs';
+import { PassThrough, Readable, pipeline, type Duplex } from 'node:stream';
+import Docker from 'dockerode';
+import { ContainerNotFoundError, ContainerStartError, ContainerStateError, RuntimeError, SandboxNotFoundError } from '../errors';
+import { NODE_NAME_LABEL, labelsMatch } from '../labels';
+import type {
+  ContainerConfig,
+  ContainerFilter,
+  ContainerRuntime,
+  ContainerStats,
+  ContainerStatus,
+  ExecOptions,
+  ExecSession,
+  LogOptions,
+  PodSandbox,
+  PodSandboxConfig,
+  RuntimeEvent,
+  SandboxFilter,
+} from '../runtime';
+import {
+  CLUSTER_NETWORK_LABEL,
+  SANDBOX_ID_LABEL,
+  containerCreateOptions,
+  containerStatusFromInspect,
+  defaultPullPolicy,
+  ownershipLabels,
+  sandboxCreateOptions,
+  sandboxFromSummary,
+  usageFromStats,
+  type CreateContext,
+  type DockerContainerExtras,
+} from './convert';
+import { DockerDaemonError } from './errors';
+import { HostPathMapper, ownContainerId, type MountPair } from './host-paths';
+import { DEFAULT_PULL_BACKOFF, ImagePuller, type PullBackOffOptions } from './image-puller';
+import { ByteLimiter, FrameDecoder, FrameMerger } from './streams';
+
+export const DEFAULT_DOCKER_ENDPOINT = 'unix:///var/run/docker.sock';
+/** Built by `npm run images` (deploy/Dockerfile, target pause). */
+export const DEFAULT_PAUSE_IMAGE = 'kube-lite/pause:1.0';
+
+export interface DockerRuntimeOptions {
+  /** This node's name: stamped on every container, and the only containers this runtime lists or touches. */
+  nodeName: string;
+  /** The daemon: unix:///path, a socket path, or tcp://host:port; defaults to $DOCKER_HOST, else the standard socket. */
+  endpoint?: string;
+  /** Docker network pod sandboxes join (pod IPs come from it); defaults to the kubelet container's own network, else "bridge". */
+  podNetwork?: string;
+  /** Image of the sandbox container: anything that sleeps until stopped. */
+  pauseImage?: string;
+  /** Kubelet path -> daemon path for bind mounts; detected from the kubelet's own container when omitted. */
+  hostPaths?: HostPathMapper;
+  /** Cap of each of a container's two json-file log files. */
+  logMaxSizeBytes?: number;
+  /** resolv.conf of pods (cluster DNS); the daemon's default when omitted. */
+  dns?: CreateContext['dns'];
+  /** Back-off between pulls of an image that failed to pull. */
+  pullBackOff?: PullBackOffOptions;
+  /** Delay before the event stream is reopened after the daemon closed it. */
+  eventsReconnectMs?: number;
+  /** A dockerode client to use instead of one built from `endpoint` (tests). */
+  docker?: Docker;
+}
+
+/** dockerode options for an endpoint string. */
+export function dockerConnection(endpoint: string): Docker.DockerOptions {
+  if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
+  if (endpoint.startsWith('/')) return { socketPath: endpoint };
+  const match = /^(tcp|http|https):\/\/([^:/]+):(\d+)\/?$/.exec(endpoint);
+  if (!match) throw new RuntimeError(`invalid Docker endpoint "${endpoint}": use unix:///var/run/docker.sock, a socket path or tcp://host:port`, 'InvalidEndpoint');
+  return { host: match[2], port: Number(match[3]), protocol: match[1] === 'https' ? 'https' : 'http' };
+}
+
+interface DaemonFailure {
+  statusCode?: number;
+  json?: { message?: string };
+  message?: string;
+}
+
+function statusCodeOf(error: unknown): number | undefined {
+  return (error as DaemonFailure | undefined)?.statusCode;
+}
+
+function messageOf(error: unknown): string {
+  const failure = error as DaemonFailure | undefined;
+  const text = failure?.json?.message ?? failure?.message ?? String(error);
+  return text.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
+}
+
+function since(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  return `${seconds}.${String((ms - seconds * 1000) * 1_000_000).padStart(9, '0')}`;
+}
+
+/** What the daemon reports for a container this runtime has seen, until its state changes. */
+interface CachedStatus {
+  dockerState: string;
+  status: ContainerStatus;
+}
+
+const MAX_CACHED_STATUSES = 4096;
+
+export class DockerRuntime implements ContainerRuntime {
+  readonly name = 'docker';
+  private readonly docker: Docker;
+  private readonly context: CreateContext;
+  private readonly puller: ImagePuller;
+  private readonly listeners = new Set<(event: RuntimeEvent) => void>();
+  private readonly statuses = new Map<string, CachedStatus>();
+  private readonly cpuSamples = new Map<string, { timeMs: number; cpuNanoSeconds: number }>();
+  private events: NodeJS.ReadableStream | undefined;
+  private eventsTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  /**
+   * Connects, checks the daemon answers, and detects what was not given: the
+   * kubelet's own container (for paths and the default pod network).
+   */
+  static async connect(options: DockerRuntimeOptions): Promise<DockerRuntime> {
+    const docker = options.docker ?? new Docker(dockerConnection(options.endpoint ?? process.env.DOCKER_HOST ?? DEFAULT_DOCKER_ENDPOINT));
+    try {
+      await docker.ping();
+    } catch (error) {
+      throw new DockerDaemonError('ping', `the daemon at ${options.endpoint ?? process.env.DOCKER_HOST ?? DEFAULT_DOCKER_ENDPOINT} does not answer: ${messageOf(error)}`, { cause: error });
+    }
+    let hostPaths = options.hostPaths;
+    let podNetwork = options.podNetwork;
+    if (hostPaths === undefined || podNetwork === undefined) {
+      const self = await inspectOwnContainer(docker);
+      hostPaths ??= new HostPathMapper(self?.mounts ?? []);
+      podNetwork ??= self?.networks[0] ?? 'bridge';
+    }
+    const network = await docker
+      .getNetwork(podNetwork)
+      .inspect()
+      .catch((error: unknown) => {
+        throw new DockerDaemonError('pod network', `network "${podNetwork}" not found: ${messageOf(error)}`, { cause: error });
+      });
+    return new DockerRuntime({ ...options, docker, hostPaths, podNetwork: (network as { Name?: string }).Name ?? podNetwork });
+  }
+
+  constructor(private readonly options: DockerRuntimeOptions) {
+    this.docker = options.docker ?? new Docker(dockerConnection(options.endpoint ?? process.env.DOCKER_HOST ?? DEFAULT_DOCKER_ENDPOINT));
+    const hostPaths = options.hostPaths ?? new HostPathMapper([]);
+    this.context = {
+      nodeName: options.nodeName,
+      podNetwork: options.podNetwork ?? 'bridge',
+      pauseImage: options.pauseImage ?? DEFAULT_PAUSE_IMAGE,
+      hostPathOf: (kubeletPath) => hostPaths.toHost(kubeletPath),
+      logMaxSizeBytes: options.logMaxSizeBytes ?? 10 * 1024 * 1024,
+      ...(options.dns ? { dns: options.dns } : {}),
+    };
+    this.puller = new ImagePuller(
+      {
+        has: async (image) => {
+          try {
+            await this.docker.getImage(image).inspect();
+            return true;
+          } catch (error) {
+            if (statusCodeOf(error) === 404) return false;
+            throw new DockerDaemonError('image inspect', messageOf(error), { cause: error });
+          }
+        },
+        pull: (image) => this.pull(image),
+      },
+      Date.now,
+      options.pullBackOff ?? DEFAULT_PULL_BACKOFF,
+    );
+  }
+
+  /** The network pod IPs come from. */
+  get podNetwork(): string {
+    return this.context.podNetwork;
+  }
+
+  // ---- sandboxes ----
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    await this.puller.ensure(this.context.pauseImage, 'IfNotPresent');
+    const created = await this.createReplacingStale(sandboxCreateOptions(config, this.context), 'create pod sandbox');
+    try {
+      await created.start();
+    } catch (error) {
+      await created.remove({ force: true }).catch(() => undefined);
+      throw new DockerDaemonError('start pod sandbox', messageOf(error), { cause: error });
+    }
+    return created.id;
+  }
+
+  async stopPodSandbox(sandboxId: string): Promise<void> {
+    await this.sandbox(sandboxId);
+    const members = await this.listContainers({ sandboxId });
+    await Promise.all(members.filter((member) => member.state === 'running').map((member) => this.stopContainer(member.id, 0)));
+    await this.stopQuietly(sandboxId, 0);
+  }
+
+  async removePodSandbox(sandboxId: string): Promise<void> {
+    for (const member of await this.listContainers({ sandboxId })) await this.removeContainer(member.id);
+    const found = await this.summaries({ id: [sandboxId], label: this.ownLabels('podsandbox') });
+    if (!found.some((summary) => summary.Id === sandboxId)) return;
+    await this.docker
+      .getContainer(sandboxId)
+      .remove({ force: true, v: true })
+      .catch((error: unknown) => {
+        if (statusCodeOf(error) !== 404) throw new DockerDaemonError('remove pod sandbox', messageOf(error), { cause: error });
+      });
+  }
+
+  async listPodSandboxes(filter: SandboxFilter = {}): Promise<PodSandbox[]> {
+    const summaries = await this.summaries({ label: [...this.ownLabels('podsandbox'), ...labelFilters(filter.labels)], ...(filter.id ? { id: [filter.id] } : {}) });
+    return summaries
+      .map((summary) => sandboxFromSummary(summary, this.context.podNetwork))
+      .filter((sandbox) => (!filter.id || sandbox.id === filter.id) && (!filter.state || sandbox.state === filter.state));
+  }
+
+  // ---- containers ----
+
+  async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
+    const sandbox = await this.sandbox(sandboxId);
+    const extras = config as ContainerConfig & DockerContainerExtras;
+    if (config.image.trim() === '') throw new RuntimeError(`container ${config.name} has no image`, 'InvalidImageName');
+    await this.puller.ensure(config.image, extras.imagePullPolicy ?? defaultPullPolicy(config.image));
+    const created = await this.createReplacingStale(containerCreateOptions(sandbox, extras, this.context), 'create container');
+    return created.id;
+  }
+
+  async startContainer(containerId: string): Promise<void> {
+    const before = await this.containerStatus(containerId);
+    if (before.state !== 'created') throw new ContainerStateError(containerId, before.state, 'start');
+    try {
+      await this.docker.getContainer(containerId).start();
+    } catch (error) {
+      this.statuses.delete(containerId);
+      // A start the container itself made fail (no such executable, bad working directory)
+      // leaves it "created" with the error recorded: it is reported as exited with StartError.
+      const after = await this.containerStatus(containerId).catch(() => undefined);
+      if (after?.reason === 'StartError') {
+        this.emit({ type: 'ContainerExited', containerId, labels: after.labels });
+        return;
+      }
+      throw new ContainerStartError(containerId, messageOf(error), { cause: error });
+    }
+    this.statuses.delete(containerId);
+  }
+
+  async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
+    await this.containerStatus(containerId);
+    await this.stopQuietly(containerId, timeoutSeconds);
+    this.statuses.delete(containerId);
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    const found = await this.summaries({ id: [containerId], label: this.ownLabels('container') });
+    if (found.some((summary) => summary.Id === containerId)) {
+      await this.docker
+        .getContainer(containerId)
+        .remove({ force: true, v: true })
+        .catch((error: unknown) => {
+          if (statusCodeOf(error) !== 404) throw new DockerDaemonError('remove container', messageOf(error), { cause: error });
+        });
+    }
+    this.statuses.delete(containerId);
+    this.cpuSamples.delete(containerId);
+  }
+
+  async listContainers(filter: ContainerFilter = {}): Promise<ContainerStatus[]> {
+    const labels = [...this.ownLabels('container'), ...labelFilters(filter.labels), ...(filter.sandboxId ? [`${SANDBOX_ID_LABEL}=${filter.sandboxId}`] : [])];
+    const summaries = await this.summaries({ label: labels, ...(filter.id ? { id: [filter.id] } : {}) });
+    const statuses = await Promise.all(summaries.filter((summary) => !filter.id || summary.Id === filter.id).map((summary) => this.statusOf(summary)));
+    return statuses.filter((status): status is ContainerStatus => status !== undefined && (!filter.state || status.state === filter.state));
+  }
+
+  async containerStatus(containerId: string): Promise<ContainerStatus> {
+    const inspect = await this.inspectOwn(containerId, 'container');
+    const status = containerStatusFromInspect(inspect);
+    this.remember(inspect.State.Status, status);
+    return structuredClone(status);
+  }
+
+  async containerLogs(containerId: string, options: LogOptions): Promise<Readable> {
+    const inspect = await this.inspectOwn(containerId, 'container');
+    const request = {
+      follow: options.follow ?? false,
+      stdout: true,
+      stderr: true,
+      timestamps: options.timestamps ?? false,
+      tail: options.tailLines !== undefined && options.tailLines >= 0 ? options.tailLines : 'all',
+      ...(options.sinceMs !== undefined ? { since: since(options.sinceMs) } : {}),
+    };
+    let raw: Readable;
+    try {
+      // dockerode answers a Buffer without follow, a live stream with it.
+      const answer = (await this.docker.getContainer(containerId).logs(request as Docker.ContainerLogsOptions & { follow: true })) as unknown;
+      raw = Buffer.isBuffer(answer) ? Readable.from([answer]) : (answer as Readable);
+    } catch (error) {
+      throw new DockerDaemonError('logs', messageOf(error), { cause: error });
+    }
+    const stages: NodeJS.ReadWriteStream[] = [];
+    if (!inspect.Config.Tty) stages.push(new FrameMerger());
+    if (options.limitBytes !== undefined && options.limitBytes >= 0) stages.push(new ByteLimiter(options.limitBytes));
+    if (stages.length === 0) return raw;
+    const output = new PassThrough();
+    pipeline([raw, ...stages, output] as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream], () => undefined);
+    return output;
+  }
+
+  async exec(containerId: string, options: ExecOptions): Promise<ExecSession> {
+    const status = await this.containerStatus(containerId);
+    if (status.state !== 'running') throw new ContainerStateError(containerId, status.state, 'exec in');
+    let exec: Docker.Exec;
+    let socket: Duplex;
+    try {
+      exec = await this.docker.getContainer(containerId).exec({ Cmd: options.command, AttachStdin: options.stdin, AttachStdout: true, AttachStderr: true, Tty: options.tty });
+      socket = (await exec.start({ hijack: true, stdin: options.stdin, Tty: options.tty })) as Duplex;
+    } catch (error) {
+      throw new DockerDaemonError('exec', messageOf(error), { cause: error });
+    }
+    const resize = (columns: number, rows: number): void => {
+      exec.resize({ w: Math.max(1, columns), h: Math.max(1, rows) }).catch(() => undefined);
+    };
+    if (options.tty && options.columns !== undefined && options.rows !== undefined) resize(options.columns, options.rows);
+
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    if (options.tty) {
+      socket.on('data', (chunk: Buffer) => stdout.write(chunk));
+    } else {
+      const decoder = new FrameDecoder((stream, payload) => (stream === 'stderr' ? stderr : stdout).write(payload));
+      socket.on('data', (chunk: Buffer) => {
+        try {
+          decoder.push(chunk);
+        } catch (error) {
+          socket.destroy(error as Error);
+        }
+      });
+    }
+    let stdin: PassThrough | undefined;
+    if (options.stdin) {
+      stdin = new PassThrough();
+      stdin.on('data', (chunk: Buffer) => socket.write(chunk));
+      // End of input closes our half: the daemon closes the process's stdin.
+      stdin.on('end', () => socket.end());
+    }
+    const exited = new Promise<{ exitCode: number }>((resolve) => {
+      let settled = false;
+      const finish = (): void => {
+        if (settled) return;
+        settled = true;
+        stdout.end();
+        stderr.end();
+        void exitCodeOf(exec).then((exitCode) => resolve({ exitCode }));
+      };
+      socket.on('end', finish);
+      socket.on('close', finish);
+      socket.on('error', finish);
+    });
+    return { stdin, stdout, stderr, resize, kill: () => socket.destroy(), exited };
+  }
+
+  async containerStats(containerId: string): Promise<ContainerStats> {
+    await this.inspectOwn(containerId, 'container');
+    let stats: Docker.ContainerStats;
+    try {
+      // one-shot: answer at once instead of waiting for a second sample (API 1.41+).
+      const options = { stream: false as const, 'one-shot': true };
+      stats = (await this.docker.getContainer(containerId).stats(options)) as unknown as Docker.ContainerStats;
+    } catch (error) {
+      throw new DockerDaemonError('stats', messageOf(error), { cause: error });
+    }
+    const timestampMs = Date.now();
+    const { cpuNanoSeconds, workingSetBytes } = usageFromStats(stats);
+    const previous = this.cpuSamples.get(containerId);
+    this.cpuSamples.set(containerId, { timeMs: timestampMs, cpuNanoSeconds });
+    const elapsedMs = previous ? timestampMs - previous.timeMs : 0;
+    const cpuUsageNanoCores = previous && elapsedMs > 0 ? Math.max(0, Math.round(((cpuNanoSeconds - previous.cpuNanoSeconds) * 1000) / elapsedMs)) : 0;
+    return { containerId, timestampMs, cpuUsageCoreNanoSeconds: cpuNanoSeconds, cpuUsageNanoCores, memoryWorkingSetBytes: workingSetBytes };
+  }
+
+  subscribe(listener: (event: RuntimeEvent) => void): () => void {
+    this.listeners.add(listener);
+    this.openEvents();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.closeEvents();
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    this.closeEvents();
+  }
+
+  // ---- internals ----
+
+  private ownLabels(type: 'podsandbox' | 'container'): string[] {
+    return labelFilters(ownershipLabels(this.context, type));
+  }
+
+  private async summaries(filters: Record<string, string[]>): Promise<Docker.ContainerInfo[]> {
+    try {
+      return await this.docker.listContainers({ all: true, filters });
+    } catch (error) {
+      throw new DockerDaemonError('list containers', messageOf(error), { cause: error });
+    }
+  }
+
+  private async sandbox(sandboxId: string): Promise<PodSandbox> {
+    const sandbox = (await this.listPodSandboxes({ id: sandboxId }))[0];
+    if (!sandbox) throw new SandboxNotFoundError(sandboxId);
+    return sandbox;
+  }
+
+  /** Inspects a container of this node and kind; anything else is "not found", as for another runtime. */
+  private async inspectOwn(containerId: string, type: 'podsandbox' | 'container'): Promise<Docker.ContainerInspectInfo> {
+    let inspect: Docker.ContainerInspectInfo;
+    try {
+      inspect = await this.docker.getContainer(containerId).inspect();
+    } catch (error) {
+      if (statusCodeOf(error) === 404) throw type === 'container' ? new ContainerNotFoundError(containerId) : new SandboxNotFoundError(containerId);
+      throw new DockerDaemonError('inspect', messageOf(error), { cause: error });
+    }
+    const labels = inspect.Config.Labels ?? {};
+    if (!labelsMatch(labels, ownershipLabels(this.context, type))) {
+      throw type === 'container' ? new ContainerNotFoundError(containerId) : new SandboxNotFoundError(containerId);
+    }
+    return inspect;
+  }
+
+  /** Full status from the cache while Docker's state string is unchanged, else from a fresh inspect. */
+  private async statusOf(summary: Docker.ContainerInfo): Promise<ContainerStatus | undefined> {
+    const cached = this.statuses.get(summary.Id);
+    if (cached && cached.dockerState === summary.State) return structuredClone(cached.status);
+    try {
+      const inspect = await this.docker.getContainer(summary.Id).inspect();
+      const status = containerStatusFromInspect(inspect);
+      this.remember(inspect.State.Status, status);
+      return structuredClone(status);
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined; // removed between list and inspect
+      throw new DockerDaemonError('inspect', messageOf(error), { cause: error });
+    }
+  }
+
+  private remember(dockerState: string, status: ContainerStatus): void {
+    if (this.statuses.size >= MAX_CACHED_STATUSES) this.statuses.clear();
+    // A "created" container whose start failed looks the same in a listing: never cache it.
+    if (dockerState === 'created') this.statuses.delete(status.id);
+    else this.statuses.set(status.id, { dockerState, status: structuredClone(status) });
+  }
+
+  /** Creates; a leftover of this node with the same name (a crash between create and record) is removed first. */
+  private async createReplacingStale(options: Docker.ContainerCreateOptions, operation: string): Promise<Docker.Container> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.docker.createContainer(options);
+      } catch (error) {
+        if (statusCodeOf(error) === 409 && attempt === 0 && options.name) {
+          const stale = await this.docker.getContainer(options.name).inspect().catch(() => undefined);
+          if (stale && labelsMatch(stale.Config.Labels ?? {}, { [NODE_NAME_LABEL]: this.context.nodeName, [CLUSTER_NETWORK_LABEL]: this.context.podNetwork }) && !stale.State.Running) {
+            await this.docker.getContainer(stale.Id).remove({ force: true, v: true }).catch(() => undefined);
+            continue;
+          }
+        }
+        if (statusCodeOf(error) === 404) throw new RuntimeError(`${operation}: ${messageOf(error)}`, 'CreateContainerError', { cause: error });
+        throw new DockerDaemonError(operation, messageOf(error), { cause: error });
+      }
+    }
+  }
+
+  private async stopQuietly(containerId: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).stop({ t: Math.max(0, Math.ceil(timeoutSeconds)) });
+    } catch (error) {
+      const code = statusCodeOf(error);
+      if (code === 304 || code === 404) return; // already stopped, or gone
+      throw new DockerDaemonError('stop', messageOf(error), { cause: error });
+    }
+  }
+
+  private async pull(image: string): Promise<void> {
+    const progress = await this.docker.pull(image);
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(progress, (error: Error | null, output: Array<{ error?: string }>) => {
+        const failure = error ?? output.find((entry) => entry.error !== undefined)?.error;
+        if (failure) reject(failure instanceof Error ? failure : new Error(failure));
+        else resolve();
+      });
+    });
+  }
+
+  private emit(event: RuntimeEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** The daemon's start/die events of this node's objects, reopened while anyone listens. */
+  private openEvents(): void {
+    if (this.events || this.eventsTimer || this.closed || this.listeners.size === 0) return;
+    const filters = { type: ['container' as const], event: ['start', 'die'], label: [`${NODE_NAME_LABEL}=${this.context.nodeName}`, `${CLUSTER_NETWORK_LABEL}=${this.context.podNetwork}`] };
+    this.docker.getEvents({ filters }).then(
+      (stream) => {
+        if (this.closed || this.listeners.size === 0) {
+          (stream as Readable).destroy();
+          return;
+        }
+        this.events = stream;
+        let pending = '';
+        stream.on('data', (chunk: Buffer) => {
+          pending += chunk.toString('utf8');
+          let newline = pending.indexOf('\n');
+          while (newline >= 0) {
+            this.onEvent(pending.slice(0, newline));
+            pending = pending.slice(newline + 1);
+            newline = pending.indexOf('\n');
+          }
+          if (pending.length > 1024 * 1024) pending = ''; // not line-delimited JSON: drop rather than grow
+        });
+        const reopen = (): void => {
+          if (this.events !== stream) return;
+          this.events = undefined;
+          this.scheduleEvents();
+        };
+        stream.on('end', reopen);
+        stream.on('close', reopen);
+        stream.on('error', reopen);
+      },
+      () => this.scheduleEvents(),
+    );
+  }
+
+  private scheduleEvents(): void {
+    if (this.closed || this.eventsTimer) return;
+    this.eventsTimer = setTimeout(() => {
+      this.eventsTimer = undefined;
+      this.openEvents();
+    }, this.options.eventsReconnectMs ?? 1000);
+    this.eventsTimer.unref();
+  }
+
+  private closeEvents(): void {
+    if (this.eventsTimer) clearTimeout(this.eventsTimer);
+    this.eventsTimer = undefined;
+    const stream = this.events;
+    this.events = undefined;
+    (stream as Readable | undefined)?.destroy();
+  }
+
+  private onEvent(line: string): void {
+    let event: { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+    try {
+      event = JSON.parse(line) as typeof event;
+    } catch {
+      return;
+    }
+    const containerId = event.Actor?.ID;
+    const attributes = event.Actor?.Attributes ?? {};
+    if (!containerId || attributes[NODE_NAME_LABEL] !== this.context.nodeName || attributes[CLUSTER_NETWORK_LABEL] !== this.context.podNetwork) return;
+    this.statuses.delete(containerId);
+    if (event.Action === 'start') this.emit({ type: 'ContainerStarted', containerId, labels: attributes });
+    else if (event.Action === 'die') this.emit({ type: 'ContainerExited', containerId, labels: attributes });
+  }
+}
+
+function labelFilters(labels: Record<string, string> | undefined): string[] {
+  return Object.entries(labels ?? {}).map(([key, value]) => `${key}=${value}`);
+}
+
+/** The exit code once the daemon has seen the exec'd process end (bounded wait). */
+async function exitCodeOf(exec: Docker.Exec): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    try {
+      const state = await exec.inspect();
+      if (!state.Running && state.ExitCode !== null) return state.ExitCode;
+    } catch {
+      return 255;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return 255;
+}
+
+/** The kubelet's own container: its mounts (for bind-mount paths) and networks; undefined on a host. */
+async function inspectOwnContainer(docker: Docker): Promise<{ mounts: MountPair[]; networks: string[] } | undefined> {
+  let mountinfo: string;
+  try {
+    mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const id = ownContainerId(mountinfo);
+  if (!id) return undefined;
+  try {
+    const self = await docker.getContainer(id).inspect();
+    return {
+      mounts: (self.Mounts ?? []).map((mount) => ({ source: mount.Source, destination: mount.Destination })),
+      networks: Object.keys(self.NetworkSettings?.Networks ?? {}),
+    };
+  } catch {
+    // A container id from another daemon (docker-in-docker without the socket): paths as they are.
+    return undefined;
+  }
+}
