@@ -93,7 +93,7 @@ describe('parseKubeletFlags', () => {
   const errors: { argv: string[]; message: RegExp }[] = [
     { argv: [], message: /no API server: give --kubeconfig or --master/ },
     { argv: ['--master', 'x:1'], message: /no cluster CA/ },
-    { argv: ['--master', 'x:1', '--insecure', '--container-runtime', 'docker'], message: /docker runtime is not built yet/ },
+    { argv: ['--master', 'x:1', '--insecure', '--container-runtime', 'containerd'], message: /invalid value "containerd" for --container-runtime: use process or docker/ },
     { argv: ['--master', 'x:1', '--insecure', '--container-runtime', 'rkt'], message: /--container-runtime: use process/ },
     { argv: ['--master', 'x:1', '--insecure', '--pod-ip-block', '10.0.0.0/16'], message: /--pod-ip-block: .*not inside 127\.0\.0\.0\/8/ },
     { argv: ['--master', 'x:1', '--insecure', '--port', 'http'], message: /--port: use an integer from 0 to 65535/ },
