@@ -1,24 +1,38 @@
 // ml-serving: the sample REST app kube-lite's docs and tests deploy.
 // It pretends to serve a model: every request gets a JSON answer naming the
-// pod that served it, so a client can see load balancing and pod identity.
+// pod that served it and the model version, so a client can see load
+// balancing, pod identity and a rolling update in progress.
 // Listens on $POD_IP (all addresses when unset) and $PORT (default 80).
+//
+// Identity as Kubernetes gives it to a container: $HOSTNAME is the pod's name
+// (the kubelet sets it; os.hostname() would be the machine's under the
+// process runtime), $POD_NAMESPACE only when the pod spec passes it through
+// the downward API. The version is $MODEL_VERSION, else what the image baked
+// in (--model-version=X in its entrypoint), else 1.0.
 'use strict';
 const http = require('node:http');
 const os = require('node:os');
 
+function imageVersion() {
+  const flag = process.argv.slice(2).find((argument) => argument.startsWith('--model-version='));
+  return flag === undefined ? undefined : flag.slice('--model-version='.length);
+}
+
 const host = process.env.POD_IP || '0.0.0.0';
 const port = Number(process.env.PORT || 80);
+const version = process.env.MODEL_VERSION || imageVersion() || '1.0';
 const startedAt = new Date().toISOString();
 let served = 0;
 
 function identity() {
+  const hostname = process.env.HOSTNAME || os.hostname();
   return {
-    pod: process.env.POD_NAME || os.hostname(),
+    pod: process.env.POD_NAME || hostname,
     namespace: process.env.POD_NAMESPACE || '',
     podIP: process.env.POD_IP || '',
-    hostname: os.hostname(),
+    hostname,
     model: process.env.MODEL_NAME || 'demo-sentiment',
-    version: process.env.MODEL_VERSION || '1.0',
+    version,
   };
 }
 
@@ -62,7 +76,7 @@ const server = http.createServer((request, response) => {
 });
 
 server.listen(port, host, () => {
-  console.log(`ml-serving listening on ${host}:${port} as ${identity().pod}`);
+  console.log(`ml-serving ${version} listening on ${host}:${port} as ${identity().pod}`);
 });
 
 function shutdown(signal) {

@@ -100,6 +100,7 @@ export { canonicalQuantity, compareQuantities, parseQuantity, Quantity, type Qua
 export { isPercent, resolveFenceposts, scaledValueFromIntOrPercent, type IntOrString } from './intstr';
 export { formatMicroTime, formatTime, parseTime } from './time';
 export { deepCopy, isPlainObject, jsonEqual } from './deepcopy';
+export { loopbackServiceAddress } from './service-address';
 export { controllerOf, isControlledBy, newControllerRef } from './ownerrefs';
 export {
   getContainerStatus,

@@ -43,6 +43,14 @@ export interface ApiServerConfig {
   tokenAuthFile?: string;
   /** Where the CA and serving certificate live (--cert-dir, default /var/run/kubernetes). */
   certDir: string;
+  /**
+   * Client certificate and key (PEM files) the API server presents to kubelets when it proxies logs, exec,
+   * attach and port-forward (--kubelet-client-certificate, --kubelet-client-key); when absent one is issued
+   * from the cluster CA into the cert dir.
+   */
+  kubeletClientCertificate?: string;
+  /** Private key of kubeletClientCertificate (--kubelet-client-key); given together with it. */
+  kubeletClientKey?: string;
   /** Where to write an admin kubeconfig after start (--kubeconfig-out); nothing is written when absent. */
   kubeconfigOut?: string;
   /** Log verbosity (-v/--v as upstream's klog); 4 and above logs every request. */
@@ -166,6 +174,8 @@ function buildCommand(): Command {
     .option('--service-node-port-range <range>', 'range NodePorts come from', '30000-32767')
     .option('--token-auth-file <path>', 'CSV of token,user,uid,"group1,group2" (default: generate an admin token in --cert-dir)')
     .option('--cert-dir <dir>', 'where the CA and serving certificate are kept (created on first start)', '/var/run/kubernetes')
+    .option('--kubelet-client-certificate <path>', 'client certificate presented to kubelets (default: issued from the CA into --cert-dir)')
+    .option('--kubelet-client-key <path>', 'private key of --kubelet-client-certificate')
     .option('--kubeconfig-out <path>', 'write an admin kubeconfig for this server here after start')
     .option('--grpc-port <port>', 'port of the gRPC front end the components use (0 picks a free port)', '6444')
     .option('--event-ttl <duration>', 'how long Events are kept', '1h')
@@ -220,6 +230,11 @@ export function parseArguments(argv: readonly string[]): ParseResult {
   };
   if (raw.tokenAuthFile !== undefined) config.tokenAuthFile = raw.tokenAuthFile;
   if (raw.kubeconfigOut !== undefined) config.kubeconfigOut = raw.kubeconfigOut;
+  if ((raw.kubeletClientCertificate === undefined) !== (raw.kubeletClientKey === undefined)) {
+    throw new ConfigError('--kubelet-client-certificate and --kubelet-client-key go together: give both or neither');
+  }
+  if (raw.kubeletClientCertificate !== undefined) config.kubeletClientCertificate = raw.kubeletClientCertificate;
+  if (raw.kubeletClientKey !== undefined) config.kubeletClientKey = raw.kubeletClientKey;
   if (config.certDir.trim() === '') throw new ConfigError('--cert-dir: must not be empty');
   return { kind: 'config', config };
 }

@@ -5,6 +5,7 @@
 // the same registry with the same authentication and authorization.
 // startKubeApiServer is what the CLI, the launcher, tests and the benchmark call.
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ClientCertificateAuthenticator,
@@ -12,8 +13,10 @@ import {
   MASTERS_GROUP,
   TokenAuthenticator,
   UnionAuthenticator,
+  CertificateError,
   ensureAdminTokenFile,
   ensureCertificates,
+  ensureKubeletClientCertificate,
   issueCertificate,
   loadTokenFile,
   writeKubeconfig,
@@ -30,7 +33,16 @@ export interface KubeApiServerConfig extends ApiServerConfig {
   kubeletProxy?: Partial<KubeletProxyOptions>;
   /** Structured log output; a default Logger at the config's verbosity when unset. */
   logger?: Logger;
+  /**
+   * Awaited once HTTPS listens and before the bootstrap (system namespaces,
+   * the kubernetes Service) runs, so /readyz still says not ready; lets a
+   * caller learn the port early or observe that window.
+   */
+  onListening?: (port: number) => void | Promise<void>;
 }
+
+/** The /readyz check that passes once the bootstrap objects exist (upstream's post-start hook of the same name). */
+export const BOOTSTRAP_READY_CHECK = 'poststarthook/bootstrap-controller';
 
 export interface RunningKubeApiServer {
   /** `https://host:port`. */
@@ -60,6 +72,11 @@ export async function startKubeApiServer(config: KubeApiServerConfig): Promise<R
   let server: ApiServer | undefined;
   try {
     await store.checkHealth(10_000);
+    const certificates = ensureCertificates({
+      certDir: config.certDir,
+      subjectAltNames: [config.advertiseAddress, config.serviceClusterIpRange.firstIp],
+    });
+    const kubeletClientCertificate = loadKubeletClientCertificate(config, certificates);
     registry = await Registry.start({
       store,
       serviceClusterIpRange: config.serviceClusterIpRange.cidr,
@@ -67,12 +84,8 @@ export async function startKubeApiServer(config: KubeApiServerConfig): Promise<R
       eventTtlSeconds: config.eventTtlSeconds ?? 3600,
       defaultNotReadyTolerationSeconds: config.defaultNotReadyTolerationSeconds ?? 300,
       defaultUnreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds ?? 300,
-      ...(config.kubeletProxy !== undefined ? { kubeletProxy: config.kubeletProxy } : {}),
+      kubeletProxy: { clientCertificate: kubeletClientCertificate, ...(config.kubeletProxy ?? {}) },
       log: (record) => logger.warn('watch cache', { ...record }),
-    });
-    const certificates = ensureCertificates({
-      certDir: config.certDir,
-      subjectAltNames: [config.advertiseAddress, config.serviceClusterIpRange.firstIp],
     });
     const tokens =
       config.tokenAuthFile !== undefined
@@ -89,6 +102,14 @@ export async function startKubeApiServer(config: KubeApiServerConfig): Promise<R
         if (!result.healthy) throw new Error(result.message);
       },
     };
+    // Clients that trust /readyz expect the default namespace and the kubernetes Service to exist.
+    let bootstrapped = false;
+    const bootstrapReady: HealthCheck = {
+      name: BOOTSTRAP_READY_CHECK,
+      check: async () => {
+        if (!bootstrapped) throw new Error('the system namespaces and the kubernetes Service are not created yet');
+      },
+    };
     const authenticator = new UnionAuthenticator([new ClientCertificateAuthenticator(), new TokenAuthenticator(tokens.entries)]);
     const authorizer = new FixedPolicyAuthorizer({ podNodeName: async (namespace, name) => nodeOfPod(registry as Registry, namespace, name) });
     const tls = { certificatePem: certificates.serving.certificatePem, privateKeyPem: certificates.serving.privateKeyPem, clientCaPem: certificates.ca.certificatePem };
@@ -101,10 +122,13 @@ export async function startKubeApiServer(config: KubeApiServerConfig): Promise<R
       port: config.securePort,
       logger,
       healthChecks: [etcdHealth],
+      readyChecks: [bootstrapReady],
       ...(config.minRequestTimeoutSeconds !== undefined ? { minRequestTimeoutSeconds: config.minRequestTimeoutSeconds } : {}),
     });
     const port = await server.start();
+    await config.onListening?.(port);
     await registry.bootstrap({ advertiseAddress: config.advertiseAddress, securePort: port, kubernetesServiceIp: config.serviceClusterIpRange.firstIp });
+    bootstrapped = true;
     grpcFrontEnd = await startGrpcFrontEnd({
       handlers: registry.resources,
       authenticator,
@@ -144,7 +168,7 @@ export async function startKubeApiServer(config: KubeApiServerConfig): Promise<R
       registry: running,
       store,
       async stop() {
-        await Promise.all([grpcServing.stop(500), https.stop(500)]);
+        await Promise.all([grpcServing.stop(500).then(() => process.stderr.write('DBG grpc stopped\n')), https.stop(500).then(() => process.stderr.write('DBG https stopped\n'))]);
         running.stop();
         store.close();
       },
@@ -155,6 +179,19 @@ export async function startKubeApiServer(config: KubeApiServerConfig): Promise<R
     registry?.stop();
     store.close();
     throw error;
+  }
+}
+
+/** --kubelet-client-certificate/--kubelet-client-key when given, else the one issued from the cluster CA into --cert-dir. */
+function loadKubeletClientCertificate(config: KubeApiServerConfig, certificates: ClusterCertificates): { certificatePem: string; privateKeyPem: string } {
+  if (config.kubeletClientCertificate === undefined || config.kubeletClientKey === undefined) {
+    const issued = ensureKubeletClientCertificate(config.certDir, certificates.ca);
+    return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem };
+  }
+  try {
+    return { certificatePem: readFileSync(config.kubeletClientCertificate, 'utf8'), privateKeyPem: readFileSync(config.kubeletClientKey, 'utf8') };
+  } catch (cause) {
+    throw new CertificateError(`--kubelet-client-certificate/--kubelet-client-key: cannot read ${config.kubeletClientCertificate} or ${config.kubeletClientKey}: ${(cause as Error).message}`, { cause });
   }
 }
 

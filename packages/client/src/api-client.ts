@@ -92,6 +92,15 @@ export interface WriteOptions extends CallOptions {
   fieldManager?: string;
 }
 
+export interface UpdateOptions extends WriteOptions {
+  /**
+   * Replace a subresource instead of the object: "status" (as updateStatus),
+   * or "finalize" (namespaces: only spec.finalizers changes, the one way to
+   * remove the "kubernetes" finalizer of a terminating namespace).
+   */
+  subresource?: 'status' | 'finalize';
+}
+
 export interface PatchOptions extends WriteOptions {
   /** Patch a subresource ("status", "scale") instead of the object. */
   subresource?: 'status' | 'scale';
@@ -122,7 +131,7 @@ export interface ApiVerbs {
   watch<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, options?: WatchOptions): Watch<T>;
   create<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options?: WriteOptions): Promise<T>;
   /** Replaces the object named by object.metadata.name; conditional on its metadata.resourceVersion when set. */
-  update<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options?: WriteOptions): Promise<T>;
+  update<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options?: UpdateOptions): Promise<T>;
   /** Replaces only the status of the object named by object.metadata.name. */
   updateStatus<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options?: WriteOptions): Promise<T>;
   /** `patch` is the parsed JSON document (an object for merge/strategic, an operation array for json). */
@@ -145,7 +154,7 @@ export interface ResourceClient<T extends KubeObject> {
   list(options?: ListOptions): Promise<KubeList<T>>;
   watch(options?: WatchOptions): Watch<T>;
   create(object: T, options?: WriteOptions): Promise<T>;
-  update(object: T, options?: WriteOptions): Promise<T>;
+  update(object: T, options?: UpdateOptions): Promise<T>;
   updateStatus(object: T, options?: WriteOptions): Promise<T>;
   patch(name: string, patchType: PatchType, patch: unknown, options?: PatchOptions): Promise<T>;
   delete(name: string, options?: DeleteCallOptions): Promise<KubeObject | Status>;
@@ -197,7 +206,7 @@ export abstract class ApiClientBase implements ApiClient {
   abstract list<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, options?: ListOptions): Promise<KubeList<T>>;
   abstract watch<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, options?: WatchOptions): Watch<T>;
   abstract create<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options?: WriteOptions): Promise<T>;
-  abstract update<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options?: WriteOptions): Promise<T>;
+  abstract update<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options?: UpdateOptions): Promise<T>;
   abstract updateStatus<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options?: WriteOptions): Promise<T>;
   abstract patch<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, options?: PatchOptions): Promise<T>;
   abstract delete(ref: ResourceRef, namespace: string | undefined, name: string, options?: DeleteCallOptions): Promise<KubeObject | Status>;

@@ -16,6 +16,7 @@ export {
   type ResourceClient,
   type ResourceRef,
   type ScalableClient,
+  type UpdateOptions,
   type Watch,
   type WatchEvent,
   type WatchOptions,
@@ -55,6 +56,17 @@ export { JsonLogger, silentLogger, type JsonLoggerOptions, type LogFields, type 
 
 // gRPC: the client, and what the API server's gRPC front end shares with it.
 export { GrpcApiClient, decodeJson, encodeJson, type GrpcApiClientOptions, type GrpcTlsOptions } from './grpc/grpc-api-client';
+export {
+  ClientConnectionError,
+  grpcAddressOf,
+  KubeconfigError,
+  loadClientConfig,
+  parseKubeconfig,
+  readKubeconfig,
+  type ClientConnectionFlags,
+  type KubeconfigCredentials,
+  type ReadTextFile,
+} from './kubeconfig';
 export { API_SERVER_SERVICE_NAME, apiServerConversionOptions, defaultApiServerProtoDir, loadApiServerPackageDefinition } from './grpc/load';
 export { apiErrorFromGrpc, grpcCodeForStatus, KUBE_STATUS_METADATA_KEY, statusToServiceError } from './grpc/status-mapping';
 export type * as apiserverpb from './grpc/types';

@@ -4,9 +4,9 @@
 // the supervisor restarts us as a follower).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { GrpcApiClient, JsonLogger } from '@kube-lite/client';
+import { ClientConnectionError, GrpcApiClient, JsonLogger, KubeconfigError } from '@kube-lite/client';
 import { ControllerManager } from './controller-manager';
-import { clientOptionsFromFlags, FlagError, KubeconfigError, parseFlags } from './server';
+import { clientOptionsFromFlags, FlagError, parseFlags } from './server';
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const userError = error instanceof FlagError || error instanceof KubeconfigError;
+  const userError = error instanceof FlagError || error instanceof KubeconfigError || error instanceof ClientConnectionError;
   process.stderr.write(`kube-controller-manager: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(userError ? 2 : 1);
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // kube-lite: run a whole cluster as processes on this machine.
-//   kube-lite up [--workers 3] [--runtime process|docker] [--data-dir .kube-lite] [--ingress-port 8080] [--no-foreground]
+//   kube-lite up [--workers 3] [--runtime process|docker] [--data-dir .kube-lite] [--ingress-port 8080]
+//                [--port-offset 0] [--subnet 1] [--no-foreground]
 //   kube-lite down | status
 //   kube-lite stop-node|start-node worker-N     kube-lite stop-etcd|start-etcd etcd-N
 import path from 'node:path';
@@ -37,11 +38,24 @@ function program(): Command {
     .option('--workers <count>', 'number of worker nodes', integer('--workers'), 3)
     .addOption(new Option('--runtime <runtime>', 'how kubelets run containers').choices(RUNTIME_NAMES).default('process'))
     .addOption(dataDirOption())
-    .option('--ingress-port <port>', 'port of the ingress controller on every node IP (127.0.1.N)', integer('--ingress-port'), 8080)
+    .option('--ingress-port <port>', 'port of the cluster ingress on 127.0.0.1 (and of each node\'s own, on its node IP)', integer('--ingress-port'), 8080)
+    .option('--port-offset <n>', 'add n to every other port the cluster listens on, to run a second cluster beside one on the defaults', integer('--port-offset'), 0)
+    .option('--subnet <n>', 'loopback addresses to use: node IPs 127.0.<n>.N, pod and service blocks of their own (1 or 2)', integer('--subnet'), 1)
     .option('--foreground', 'stay attached until Ctrl-C, which stops the cluster (the default)')
     .option('--no-foreground', 'return once the cluster is ready and leave it running; stop it with "kube-lite down"')
-    .action(async (options: { workers: number; runtime: RuntimeName; dataDir: string; ingressPort: number; foreground?: boolean }) => {
-      await runUp({ workers: options.workers, runtime: options.runtime, dataDir: resolveDataDir(options), ingressPort: options.ingressPort, foreground: options.foreground !== false }, report);
+    .action(async (options: { workers: number; runtime: RuntimeName; dataDir: string; ingressPort: number; portOffset: number; subnet: number; foreground?: boolean }) => {
+      await runUp(
+        {
+          workers: options.workers,
+          runtime: options.runtime,
+          dataDir: resolveDataDir(options),
+          ingressPort: options.ingressPort,
+          portOffset: options.portOffset,
+          subnet: options.subnet,
+          foreground: options.foreground !== false,
+        },
+        report,
+      );
     });
 
   root

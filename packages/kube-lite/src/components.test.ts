@@ -22,6 +22,7 @@ describe('component table', () => {
       'apiserver/kube-apiserver',
       'control-plane/kube-scheduler',
       'control-plane/kube-controller-manager',
+      'control-plane/kube-proxy-ingress',
       'node:worker-1/kubelet-worker-1',
       'node:worker-1/kube-proxy-worker-1',
       'node:worker-2/kubelet-worker-2',
@@ -49,6 +50,13 @@ describe('component table', () => {
     { name: 'kubelet-worker-2', flag: '--kubeconfig', value: '/data/auth/kubelet-worker-2.kubeconfig' },
     { name: 'kubelet-worker-3', flag: '--hostname-override', value: 'worker-3' },
     { name: 'kube-proxy-worker-3', flag: '--ingress-address', value: '127.0.1.3:8080' },
+    { name: 'kube-proxy-worker-3', flag: '--cluster-dns-address', value: '127.0.1.3:10053' },
+    { name: 'kube-proxy-worker-3', flag: '--metrics-bind-address', value: '127.0.1.3:10249' },
+    { name: 'kube-apiserver', flag: '--service-cluster-ip-range', value: '10.96.0.0/12' },
+    { name: 'kube-proxy-ingress', flag: '--ingress-address', value: '127.0.0.1:8080' },
+    { name: 'kube-proxy-ingress', flag: '--bind-address', value: '127.0.0.1' },
+    { name: 'kube-proxy-ingress', flag: '--healthz-bind-address', value: '127.0.0.1:10256' },
+    { name: 'kube-proxy-ingress', flag: '--cluster-dns-address', value: 'none' },
   ])('$name gets $flag $value', ({ name, flag, value }) => {
     expect(flagValue(byName(name), flag)).toBe(value);
   });
@@ -60,6 +68,40 @@ describe('component table', () => {
     }
     const taken = [...big.etcd.flatMap((m) => [m.clientUrl, m.peerUrl, m.metricsUrl].map((url) => Number(url.split(':')[2]))), 6443, 6444, 10252, 10256];
     for (const worker of big.workers) expect(taken).not.toContain(worker.kubeletPort);
+  });
+
+  it('keeps the ingress on 127.0.0.1 out of every node: stop-node never touches it', () => {
+    const ingress = byName('kube-proxy-ingress');
+    expect(ingress.group).toBe('control-plane');
+    // Required, not optional: a cluster without its ingress must not start silently.
+    expect(ingress.args.find((argument) => argument.flag === '--ingress-address')?.optional).toBeUndefined();
+    expect(ingress.endpoints.ingress).toBe('127.0.0.1:8080');
+  });
+
+  it('moves every port but the ingress port by --port-offset, and every address by --subnet', () => {
+    const shifted = planLayout({ dataDir: '/data', workers: 3, runtime: 'process', ingressPort: 9080, portOffset: 1000, subnet: 2 });
+    const ports = (target: ClusterLayout): number[] =>
+      clusterComponents(target).flatMap((definition) => Object.values(definition.endpoints).map((endpoint) => Number(endpoint.slice(endpoint.lastIndexOf(':') + 1))));
+    const basePorts = ports(layout).filter((port) => port !== 8080);
+    expect(ports(shifted).filter((port) => port !== 9080)).toEqual(basePorts.map((port) => port + 1000));
+    expect(byName('kube-apiserver', shifted).endpoints.https).toBe('127.0.0.1:7443');
+    expect(flagValue(byName('kube-scheduler', shifted), '--master')).toBe('127.0.0.1:7444');
+    expect(flagValue(byName('kube-apiserver', shifted), '--service-cluster-ip-range')).toBe('10.112.0.0/12');
+    expect(flagValue(byName('kubelet-worker-2', shifted), '--node-ip')).toBe('127.0.2.2');
+    expect(flagValue(byName('kubelet-worker-2', shifted), '--pod-ip-block')).toBe('127.52.0.0/16');
+    expect(flagValue(byName('kube-proxy-ingress', shifted), '--ingress-address')).toBe('127.0.0.1:9080');
+    // Two such clusters share no listening address.
+    const endpoints = (target: ClusterLayout): string[] => clusterComponents(target).flatMap((definition) => Object.values(definition.endpoints));
+    expect(endpoints(shifted).filter((endpoint) => endpoints(layout).includes(endpoint))).toEqual([]);
+  });
+
+  it.each([
+    [{ portOffset: -1 }, /--port-offset must be a whole number from 0 to 43154/],
+    [{ portOffset: 50_000 }, /--port-offset must be a whole number/],
+    [{ subnet: 3 }, /--subnet must be a whole number from 1 to 2/],
+    [{ subnet: 2, workers: 46 }, /--subnet 2 leaves room for 45 workers/],
+  ])('refuses %j', (options, message) => {
+    expect(() => planLayout({ dataDir: '/data', workers: 3, runtime: 'process', ingressPort: 8080, ...options })).toThrow(message);
   });
 
   it('asks for the docker runtime with a required flag, the process runtime with an optional one', () => {

@@ -98,7 +98,7 @@ export function apiserverComponent(layout: ClusterLayout): ComponentDefinition {
       { flag: '--secure-port', value: String(apiserver.securePort) },
       { flag: '--bind-address', value: apiserver.address },
       { flag: '--advertise-address', value: apiserver.address },
-      { flag: '--service-cluster-ip-range', value: '10.96.0.0/12' },
+      { flag: '--service-cluster-ip-range', value: apiserver.serviceClusterIpRange },
       { flag: '--service-node-port-range', value: '30000-32767' },
       { flag: '--token-auth-file', value: layout.files.tokenFile },
       { flag: '--cert-dir', value: apiserver.certDir },
@@ -180,6 +180,8 @@ export function kubeletComponent(layout: ClusterLayout, worker: WorkerLayout): C
 
 export function proxyComponent(layout: ClusterLayout, worker: WorkerLayout): ComponentDefinition {
   const healthz = `${worker.nodeIp}:${worker.proxyHealthzPort}`;
+  const metrics = `${worker.nodeIp}:${worker.proxyMetricsPort}`;
+  const dns = `${worker.nodeIp}:${worker.dnsPort}`;
   return {
     name: `kube-proxy-${worker.name}`,
     binary: 'kube-proxy',
@@ -192,11 +194,53 @@ export function proxyComponent(layout: ClusterLayout, worker: WorkerLayout): Com
       { flag: '--proxy-mode', value: 'userspace', optional: true },
       { flag: '--ingress-address', value: `${worker.nodeIp}:${worker.ingressPort}`, optional: true },
       { flag: '--healthz-bind-address', value: healthz, optional: true },
+      { flag: '--metrics-bind-address', value: metrics, optional: true },
+      { flag: '--cluster-dns-address', value: dns, optional: true },
     ],
     readiness: { kind: 'http', url: `http://${healthz}/healthz` },
     fallback: { whenFlagMissing: '--healthz-bind-address', readiness: { kind: 'settle', durationMs: SETTLE_MS } },
     readyTimeoutMs: READY_TIMEOUT_MS,
-    endpoints: { ingress: `${worker.nodeIp}:${worker.ingressPort}`, healthz },
+    endpoints: { ingress: `${worker.nodeIp}:${worker.ingressPort}`, healthz, metrics, dns },
+  };
+}
+
+/** The --hostname-override of the ingress proxy. */
+export const INGRESS_PROXY_NAME = 'kube-lite-ingress';
+
+/**
+ * The cluster's ingress on 127.0.0.1:<ingress-port>: a kube-proxy of its own
+ * rather than one of the workers' (the address can have one holder, and a
+ * worker's proxy dies with its node in `stop-node`). It proxies straight to
+ * ready endpoints, so it keeps answering while a node is down: a request to a
+ * dead pod's address is refused at once and retried on another endpoint, and
+ * the endpoints controller drops the dead pods within the node grace period.
+ * Like any kube-proxy it also serves Service addresses and NodePorts (on
+ * 127.0.0.1); those it shares with the workers' proxies by takeover.
+ */
+export function ingressComponent(layout: ClusterLayout): ComponentDefinition {
+  const { ingress } = layout;
+  const healthz = `${ingress.address}:${ingress.healthzPort}`;
+  const metrics = `${ingress.address}:${ingress.metricsPort}`;
+  return {
+    name: 'kube-proxy-ingress',
+    binary: 'kube-proxy',
+    group: 'control-plane',
+    args: [
+      { flag: '--kubeconfig', value: layout.files.proxyKubeconfig },
+      { flag: '--master', value: grpcAddress(layout) },
+      // Not a node: the name matters only to Services with a Local traffic policy, which find no endpoints here.
+      { flag: '--hostname-override', value: INGRESS_PROXY_NAME },
+      { flag: '--bind-address', value: ingress.address },
+      { flag: '--proxy-mode', value: 'userspace', optional: true },
+      { flag: '--ingress-address', value: `${ingress.address}:${ingress.port}` },
+      { flag: '--healthz-bind-address', value: healthz, optional: true },
+      { flag: '--metrics-bind-address', value: metrics, optional: true },
+      { flag: '--cluster-dns-address', value: 'none', optional: true },
+    ],
+    readiness: { kind: 'http', url: `http://${healthz}/healthz` },
+    fallback: { whenFlagMissing: '--healthz-bind-address', readiness: { kind: 'settle', durationMs: SETTLE_MS } },
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    endpoints: { ingress: `${ingress.address}:${ingress.port}`, healthz, metrics },
   };
 }
 
@@ -212,6 +256,7 @@ export function clusterComponents(layout: ClusterLayout): ComponentDefinition[] 
     apiserverComponent(layout),
     schedulerComponent(layout),
     controllerManagerComponent(layout),
+    ingressComponent(layout),
     ...layout.workers.flatMap((worker) => workerComponents(layout, worker)),
   ];
 }

@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // kube-proxy: parse flags, connect to the API server, proxy until SIGTERM.
-import { readFileSync } from 'node:fs';
-import { GrpcApiClient, JsonLogger } from '@kube-lite/client';
-import { addressOf, KubeconfigError, readKubeconfig, type KubeconfigConnection } from './config/kubeconfig';
+import { ClientConnectionError, GrpcApiClient, JsonLogger, KubeconfigError, loadClientConfig } from '@kube-lite/client';
 import { FlagError, parseFlags } from './config/flags';
 import { identityServiceAddress, loopbackServiceAddress } from './core/addresses';
 import { ListenError } from './errors';
@@ -12,25 +10,8 @@ import { ProxyMetrics } from './server/metrics';
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   const logger = new JsonLogger({ level: flags.logLevel, fields: { component: 'kube-proxy', node: flags.nodeName } });
-  const connection: Partial<KubeconfigConnection> = flags.kubeconfig ? readKubeconfig(flags.kubeconfig) : {};
-  const server = flags.master ?? connection.server;
-  if (!server) throw new FlagError('no API server: give --kubeconfig or --master');
-  let caPem = connection.caPem;
-  if (flags.caFile) {
-    try {
-      caPem = readFileSync(flags.caFile, 'utf8');
-    } catch (error) {
-      throw new FlagError(`--ca-file: cannot read ${flags.caFile}`, { cause: error });
-    }
-  }
-  if (!flags.insecure && !caPem) throw new FlagError('no cluster CA: give --ca-file or a --kubeconfig with certificate-authority(-data), or --insecure for a plaintext development server');
-  const client = new GrpcApiClient({
-    address: addressOf(server),
-    token: flags.token ?? connection.token,
-    insecure: flags.insecure,
-    tls: flags.insecure ? undefined : { caPem: caPem ?? '', certPem: connection.clientCertificatePem, keyPem: connection.clientKeyPem },
-    logger,
-  });
+  const connection = loadClientConfig({ kubeconfig: flags.kubeconfig, master: flags.master, token: flags.token, caFile: flags.caFile, insecure: flags.insecure });
+  const client = new GrpcApiClient({ ...connection, logger });
   const observabilityAddresses = [flags.healthz, flags.metrics].filter((address): address is HostPort => address !== undefined);
   const proxy = new KubeProxy({
     client,
@@ -60,7 +41,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   logger.info('starting', {
-    server: addressOf(server),
+    server: connection.address,
     mode: flags.mode,
     nodePortAddresses: flags.nodePortAddresses,
     serviceAddress: flags.serviceAddressMapping,
@@ -71,7 +52,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const userError = error instanceof FlagError || error instanceof KubeconfigError || error instanceof ListenError;
+  const userError = error instanceof FlagError || error instanceof KubeconfigError || error instanceof ClientConnectionError || error instanceof ListenError;
   process.stderr.write(`kube-proxy: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(userError ? 2 : 1);
 });

@@ -8,10 +8,12 @@
 // - the end of a graceful deletion: delete with grace 0 and a uid
 //   precondition, so a pod recreated under the same name is never touched;
 // - Secrets and ConfigMaps by GET, cached for a short while because every
-//   pod sync reads them again.
-import { deepCopy, type ConfigMap, type Pod, type PodCondition, type PodStatus, type Secret } from '@kube-lite/api';
+//   pod sync reads them again;
+// - all Services from a shared informer, for the service environment
+//   variables of containers being started.
+import { deepCopy, type ConfigMap, type Pod, type PodCondition, type PodStatus, type Secret, type Service } from '@kube-lite/api';
 import { isConflict, isNotFound, RESOURCES, SharedInformer, silentLogger, type ApiClient, type Logger } from '@kube-lite/client';
-import type { ConfigMapSource, PodSource, SecretSource, StatusSink } from './sources';
+import type { ConfigMapSource, PodSource, SecretSource, ServiceSource, StatusSink } from './sources';
 
 export interface InformerPodSourceOptions {
   client: ApiClient;
@@ -236,5 +238,44 @@ export class ApiObjectSource implements SecretSource, ConfigMapSource {
     this.cache.set(key, { value, fetchedAtMs: this.nowMs() });
     while (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     return value;
+  }
+}
+
+export interface InformerServiceSourceOptions {
+  client: ApiClient;
+  /** How long a container start waits for the first list of Services before starting without their variables; 10 s by default. */
+  syncTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Every Service, from a shared informer (the node authorizer lets a kubelet list and watch them). */
+export class InformerServiceSource implements ServiceSource {
+  readonly informer: SharedInformer<Service>;
+  private readonly syncTimeoutMs: number;
+  private readonly logger: Logger;
+  private warnedUnsynced = false;
+
+  constructor(options: InformerServiceSourceOptions) {
+    this.informer = new SharedInformer<Service>({ client: options.client, resource: RESOURCES.services, resyncPeriodMs: 0, logger: options.logger ?? silentLogger });
+    this.syncTimeoutMs = options.syncTimeoutMs ?? 10_000;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  run(): void {
+    this.informer.run();
+  }
+
+  stop(): Promise<void> {
+    return this.informer.stop();
+  }
+
+  /** The cached Services, once the first list is in; an empty list (and one warning) when it does not come in time. */
+  async listServices(): Promise<readonly Service[]> {
+    if (!this.informer.hasSynced() && !(await this.informer.waitForSync(this.syncTimeoutMs))) {
+      if (!this.warnedUnsynced) this.logger.warn('services not listed yet; starting containers without service environment variables', { waitedMs: this.syncTimeoutMs });
+      this.warnedUnsynced = true;
+      return [];
+    }
+    return this.informer.lister.list();
   }
 }

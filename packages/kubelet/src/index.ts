@@ -4,7 +4,7 @@
 // `kubelet` binary.
 
 export { systemClock, ManualClock, ManualClockRegressionError, type Clock, type TimerHandle } from './clock';
-export { InMemoryObjectSource, InMemoryPodSource, RecordingStatusSink, type ConfigMapSource, type PodSource, type SecretSource, type StatusSink } from './sources';
+export { InMemoryObjectSource, InMemoryPodSource, InMemoryServiceSource, RecordingStatusSink, type ConfigMapSource, type PodSource, type SecretSource, type ServiceSource, type StatusSink } from './sources';
 export { ContainerConfigError, VolumeSetupError } from './errors';
 
 // Runtimes.
@@ -39,6 +39,7 @@ export { PodWorkers, type ContainerLookup, type PodWorkersOptions } from './pod-
 export type { PodWorkerState } from './pod-workers/pod-worker';
 export type { KubeletLogger, PodEvent, PodEventRecorder } from './pod-workers/context';
 export { CrashLoopBackOff, DEFAULT_BACKOFF, type BackOffOptions } from './pod-workers/backoff';
+export { clusterIPAddress, serviceEnvironment, type ServiceAddressMapper } from './pod-workers/service-env';
 export { computePodStatus, type PodObservation } from './status/compute-status';
 
 // HTTP API.
@@ -46,5 +47,5 @@ export { KubeletServer, type ContainerLocator, type KubeletServerOptions } from 
 export type { Summary } from './server/stats-summary';
 
 // Wired to the API server.
-export { ApiObjectSource, ApiStatusSink, InformerPodSource, mergePodStatus, StatusWriteConflictError, type ApiObjectSourceOptions, type ApiStatusSinkOptions, type InformerPodSourceOptions } from './api-sources';
+export { ApiObjectSource, ApiStatusSink, InformerPodSource, InformerServiceSource, mergePodStatus, StatusWriteConflictError, type ApiObjectSourceOptions, type ApiStatusSinkOptions, type InformerPodSourceOptions } from './api-sources';
 export { describeMachine, Kubelet, KUBELET_VERSION, NODE_LEASE_NAMESPACE, type KubeletOptions, type MachineInfo } from './kubelet';

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { formatMicroTime, formatTime, semanticEqual, type Lease, type Node, type NodeCondition, type NodeStatus, type ObjectReference, type Pod } from '@kube-lite/api';
 import { EventRecorder, isAlreadyExists, isConflict, isNotFound, silentLogger, type ApiClient, type Logger } from '@kube-lite/client';
-import { ApiObjectSource, ApiStatusSink, InformerPodSource } from './api-sources';
+import { ApiObjectSource, ApiStatusSink, InformerPodSource, InformerServiceSource } from './api-sources';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import type { PodEvent } from './pod-workers/context';
 import { PodWorkers, type PodWorkersOptions } from './pod-workers/pod-workers';
@@ -67,7 +67,12 @@ export interface KubeletOptions {
   address?: string;
   /** Serve the kubelet API over HTTPS with this certificate; plain HTTP without. */
   tls?: { certificate: string | Buffer; key: string | Buffer };
-  /** Bearer token the kubelet API demands (what the API server presents when proxying logs and exec); open without. */
+  /**
+   * PEM of the CA whose client certificates the kubelet API accepts (--client-ca-file): the cluster CA, which
+   * issued the API server's kubelet client certificate. Needs tls. With neither this nor apiToken the API is open.
+   */
+  clientCaPem?: string | Buffer;
+  /** Bearer token the kubelet API also accepts instead of a client certificate. */
   apiToken?: string;
   /** Create the Node object (and again when it is deleted); true by default. Without it the Node must be made by someone else. */
   registerNode?: boolean;
@@ -162,6 +167,7 @@ export class Kubelet {
   private readonly reportFrequencyMs: number;
   private readonly leaseDurationSeconds: number;
   private readonly podSource: InformerPodSource;
+  private readonly serviceSource: InformerServiceSource;
   private readonly server: KubeletServer;
   private readonly recorder: EventRecorder;
   /** The uid of the Node this kubelet registered (or found); undefined until then and after the Node is deleted. */
@@ -191,6 +197,7 @@ export class Kubelet {
     this.recorder = new EventRecorder({ client: this.client, component: 'kubelet', host: this.nodeName, nowMs: () => this.clock.nowMs(), logger: this.logger });
     this.podSource = new InformerPodSource({ client: this.client, nodeName: this.nodeName, logger: this.logger });
     const objects = new ApiObjectSource({ client: this.client, nowMs: () => this.clock.nowMs(), logger: this.logger });
+    this.serviceSource = new InformerServiceSource({ client: this.client, logger: this.logger });
     this.workers = new PodWorkers({
       ...options.workers,
       nodeName: this.nodeName,
@@ -201,6 +208,7 @@ export class Kubelet {
       statusSink: new ApiStatusSink({ client: this.client, logger: this.logger }),
       secrets: objects,
       configMaps: objects,
+      services: this.serviceSource,
       clock: this.clock,
       nodeAllocatable: { cpuMillis: this.cpuMillis, memoryBytes: this.memoryBytes },
       log: (event, fields) => this.logger.info(event, fields),
@@ -213,6 +221,7 @@ export class Kubelet {
       port: options.port,
       ...(options.address === undefined ? {} : { host: options.address }),
       ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.clientCaPem === undefined ? {} : { clientCaPem: options.clientCaPem }),
       ...(options.apiToken === undefined ? {} : { token: options.apiToken }),
     });
   }
@@ -244,9 +253,10 @@ export class Kubelet {
     if (this.started) throw new Error('Kubelet.start called twice');
     this.started = true;
     this.boundPort = await this.server.listen();
-    this.logger.info('kubelet API listening', { port: this.boundPort, tls: this.options.tls !== undefined, authentication: this.options.apiToken !== undefined });
+    this.logger.info('kubelet API listening', { port: this.boundPort, tls: this.options.tls !== undefined, authentication: this.authenticationMode() });
     this.recorder.record(this.nodeReference(), 'Normal', 'Starting', 'Starting kubelet.');
     this.podSource.run();
+    this.serviceSource.run();
     this.workersStarted = this.startWorkersOnceListed();
     this.requestHeartbeat();
   }
@@ -267,6 +277,7 @@ export class Kubelet {
     await this.server.close();
     await this.workers.stop();
     await this.podSource.stop();
+    await this.serviceSource.stop();
     await this.workersStarted;
     // A heartbeat in flight and pending events are worth a moment, not a hung shutdown when the API server is away.
     await Promise.race([Promise.all([this.heartbeatRunning, this.recorder.close()]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
@@ -346,6 +357,12 @@ export class Kubelet {
       [OS_LABEL]: this.machine.operatingSystem,
       [ARCH_LABEL]: this.machine.architecture,
     };
+  }
+
+  /** How callers of the kubelet API authenticate, for the start-up log line. */
+  private authenticationMode(): string {
+    const modes = [...(this.options.clientCaPem === undefined ? [] : ['client-certificate']), ...(this.options.apiToken === undefined ? [] : ['token'])];
+    return modes.length === 0 ? 'none' : modes.join('+');
   }
 
   private nodeReference(): ObjectReference {

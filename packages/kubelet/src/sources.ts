@@ -1,7 +1,7 @@
 // The kubelet core's view of the outside world. The wiring (src/kubelet.ts)
 // implements these over the API client's informers and status updates; tests
 // and static pods use the in-memory versions below.
-import type { ConfigMap, Pod, PodStatus, Secret } from '@kube-lite/api';
+import type { ConfigMap, Pod, PodStatus, Secret, Service } from '@kube-lite/api';
 
 /** The pods that should run on this node (including ones being deleted: deletionTimestamp set). */
 export interface PodSource {
@@ -26,6 +26,11 @@ export interface SecretSource {
 
 export interface ConfigMapSource {
   getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+}
+
+/** Every Service of the cluster, for the service environment variables of a container being started. */
+export interface ServiceSource {
+  listServices(): Promise<readonly Service[]>;
 }
 
 /** A PodSource holding pods in memory: for tests and static pods. */
@@ -72,6 +77,15 @@ export class InMemoryObjectSource implements SecretSource, ConfigMapSource {
 
   async getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
     return this.configMaps.get(`${namespace}/${name}`);
+  }
+}
+
+/** Services held in memory: for tests and static pods. */
+export class InMemoryServiceSource implements ServiceSource {
+  services: Service[] = [];
+
+  async listServices(): Promise<readonly Service[]> {
+    return this.services;
   }
 }
 

@@ -144,7 +144,8 @@ export function subjectAltNamesOf(certificatePem: string): string[] {
   return (extension?.altNames ?? []).map((name) => (name.type === 7 ? (name.ip ?? '') : (name.value ?? '')));
 }
 
-function servingCertificateUsable(ca: KeyPairPem, serving: KeyPairPem, requiredNames: readonly string[], now: Date): boolean {
+/** Signed by the CA, not about to expire, covering requiredNames, and matching its key. */
+function certificateUsable(ca: KeyPairPem, serving: KeyPairPem, requiredNames: readonly string[], now: Date): boolean {
   try {
     const caCertificate = forge.pki.certificateFromPem(ca.certificatePem);
     const certificate = forge.pki.certificateFromPem(serving.certificatePem);
@@ -205,10 +206,31 @@ export function ensureCertificates(options: EnsureCertificatesOptions): ClusterC
   }
   const names = [...new Set([...DEFAULT_SERVING_NAMES, ...options.subjectAltNames.filter((name) => name !== '')])];
   let serving = readPair(paths.servingCertificate, paths.servingKey);
-  if (serving === undefined || !servingCertificateUsable(ca, serving, names, now)) {
+  if (serving === undefined || !certificateUsable(ca, serving, names, now)) {
     serving = issueCertificate(ca, { commonName: 'kube-apiserver', subjectAltNames: names, usage: 'server', now });
     writePrivate(paths.servingKey, serving.privateKeyPem, 0o600);
     writePrivate(paths.servingCertificate, serving.certificatePem, 0o644);
   }
   return { ca, serving, paths };
+}
+
+/** The user kubelets see when the API server proxies to them (upstream's kubeadm name). */
+export const KUBELET_CLIENT_COMMON_NAME = 'kube-apiserver-kubelet-client';
+
+/**
+ * The client certificate the API server presents to kubelets, kept in
+ * certDir as apiserver-kubelet-client.crt/.key and reissued from the CA when
+ * missing, expiring within 30 days or not signed by it. It carries no groups:
+ * kubelets only need to know the caller holds a certificate of the cluster
+ * CA, and the same certificate grants nothing on the API server itself.
+ */
+export function ensureKubeletClientCertificate(certDir: string, ca: KeyPairPem, now = new Date()): KeyPairPem & { paths: { certificate: string; key: string } } {
+  const paths = { certificate: join(certDir, 'apiserver-kubelet-client.crt'), key: join(certDir, 'apiserver-kubelet-client.key') };
+  let pair = readPair(paths.certificate, paths.key);
+  if (pair === undefined || !certificateUsable(ca, pair, [], now)) {
+    pair = issueCertificate(ca, { commonName: KUBELET_CLIENT_COMMON_NAME, usage: 'client', now });
+    writePrivate(paths.key, pair.privateKeyPem, 0o600);
+    writePrivate(paths.certificate, pair.certificatePem, 0o644);
+  }
+  return { ...pair, paths };
 }

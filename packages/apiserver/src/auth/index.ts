@@ -8,8 +8,10 @@ export {
 export {
   CertificateError,
   DEFAULT_SERVING_NAMES,
+  KUBELET_CLIENT_COMMON_NAME,
   createCertificateAuthority,
   ensureCertificates,
+  ensureKubeletClientCertificate,
   issueCertificate,
   subjectAltNamesOf,
   type ClusterCertificates,

@@ -1,16 +1,31 @@
 // TEST-ONLY: a stand-in kubelet speaking just enough of the kubelet API for
 // the proxy tests: GET /containerLogs/... answers a fixed text, and an
 // upgrade to /exec/... (WebSocket, v5.channel.k8s.io) writes "hi" on stdout,
-// reports Success on the status channel and closes.
+// reports Success on the status channel and closes. Like the real kubelet
+// it serves HTTPS and answers 401 to callers without a client certificate of
+// the cluster CA; plain HTTP when no TLS material is given.
 
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+
+export interface FakeKubeletTls {
+  /** Serving certificate and key (PEM). */
+  certificatePem: string;
+  privateKeyPem: string;
+  /** CA whose client certificates are accepted (PEM). */
+  clientCaPem: string;
+}
 
 export interface FakeKubelet {
   port: number;
-  /** Request paths (with query) in arrival order. */
+  /** Request paths (with query) in arrival order, of authenticated requests only. */
   paths: string[];
+  /** Requests refused with 401 for lack of a client certificate of the CA. */
+  rejected: number;
   stop(): Promise<void>;
 }
 
@@ -22,9 +37,20 @@ function binaryFrame(payload: Buffer): Buffer {
   return Buffer.concat([Buffer.from([0x82, payload.length]), payload]);
 }
 
-export async function startFakeKubelet(logText: string): Promise<FakeKubelet> {
+export async function startFakeKubelet(logText: string, tls?: FakeKubeletTls): Promise<FakeKubelet> {
   const paths: string[] = [];
-  const server: Server = createServer((request, response) => {
+  let rejected = 0;
+  const authenticated = (request: IncomingMessage): boolean => {
+    if (tls === undefined) return true;
+    if (request.socket instanceof TLSSocket && request.socket.authorized) return true;
+    rejected += 1;
+    return false;
+  };
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
+    if (!authenticated(request)) {
+      response.writeHead(401, { 'Content-Type': 'text/plain' }).end('Unauthorized');
+      return;
+    }
     paths.push(request.url ?? '');
     if (request.url?.startsWith('/containerLogs/')) {
       response.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -32,8 +58,16 @@ export async function startFakeKubelet(logText: string): Promise<FakeKubelet> {
       return;
     }
     response.writeHead(404).end();
-  });
-  server.on('upgrade', (request, socket) => {
+  };
+  const server: Server =
+    tls === undefined
+      ? createServer(handler)
+      : createHttpsServer({ cert: tls.certificatePem, key: tls.privateKeyPem, ca: tls.clientCaPem, requestCert: true, rejectUnauthorized: false }, handler);
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+    if (!authenticated(request)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      return;
+    }
     paths.push(request.url ?? '');
     const key = String(request.headers['sec-websocket-key'] ?? '');
     const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
@@ -49,6 +83,9 @@ export async function startFakeKubelet(logText: string): Promise<FakeKubelet> {
   return {
     port: (server.address() as AddressInfo).port,
     paths,
+    get rejected() {
+      return rejected;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

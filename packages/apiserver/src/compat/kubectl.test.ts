@@ -4,9 +4,11 @@
 // what the server then holds.
 
 import { writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { startFakeKubelet } from './fake-kubelet';
+import { issueCertificate } from '../auth';
+import { startFakeKubelet, type FakeKubeletTls } from './fake-kubelet';
 import { startCluster, type Cluster } from './fixture';
 
 const LECTURE = join(__dirname, '../../../../examples/lecture');
@@ -41,7 +43,7 @@ function rows(output: string): string[][] {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ config: { kubeletProxy: { scheme: 'http', connectTimeoutMs: 2000 } } });
+  cluster = await startCluster({ config: { kubeletProxy: { scheme: 'https', connectTimeoutMs: 2000 } } });
 }, 60_000);
 
 afterAll(async () => {
@@ -383,10 +385,28 @@ describe('streaming through the kubelet', () => {
     });
   const boundPod = (name: string, nodeName: string): string =>
     JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName, containers: [{ name: 'app', image: 'app:1' }] } });
+  /** A kubelet serving certificate from the cluster CA, accepting client certificates of the same CA, as a launched node has. */
+  const kubeletTls = (): FakeKubeletTls => {
+    const { ca } = cluster.apiServer.certificates;
+    const serving = issueCertificate(ca, { commonName: 'kubelet-node', subjectAltNames: ['127.0.0.1'], usage: 'server' });
+    return { ...serving, clientCaPem: ca.certificatePem };
+  };
+  /** Status code of a request to the kubelet made without any client certificate. */
+  const anonymousStatus = (port: number, path: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const outgoing = httpsRequest({ host: '127.0.0.1', port, path, rejectUnauthorized: false, agent: false }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
 
-  test('logs and exec are relayed to the node\'s kubelet', async () => {
-    const kubelet = await startFakeKubelet('line one\nline two\n');
+  test('logs and exec are relayed to the node\'s kubelet, which the API server authenticates to with its client certificate', async () => {
+    const kubelet = await startFakeKubelet('line one\nline two\n', kubeletTls());
     try {
+      expect(await anonymousStatus(kubelet.port, '/containerLogs/default/logger/app')).toBe(401);
+      expect(kubelet.rejected).toBe(1);
       await ok(['create', '-f', manifest(node('kubelet-node', kubelet.port))]);
       await ok(['create', '-f', manifest(boundPod('logger', 'kubelet-node'))]);
       expect(await ok(['logs', 'logger', '--tail=5'])).toBe('line one\nline two\n');
@@ -394,6 +414,7 @@ describe('streaming through the kubelet', () => {
       const exec = await cluster.kubectl(['exec', 'logger', '--', 'echo', 'hi']);
       expect(exec).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
       expect(kubelet.paths[1]).toMatch(/^\/exec\/default\/logger\/app\?command=echo&command=hi/);
+      expect(kubelet.rejected).toBe(1);
     } finally {
       await kubelet.stop();
     }

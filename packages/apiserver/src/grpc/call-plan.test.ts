@@ -46,8 +46,10 @@ describe('call plans', () => {
     ['List across namespaces', () => planList(list({ ref: ref('deployments', '', '', 'apps') })), ['list', 'deployments', '', '', '', '/apis/apps/v1/deployments']],
     ['Watch', () => planWatch(watch()), ['watch', 'pods', '', 'default', '', '/api/v1/namespaces/default/pods']],
     ['Create', () => planCreate({ ref: ref('pods', 'default', ''), object: Buffer.from('{}'), options: noWrite }), ['create', 'pods', '', 'default', '', '/api/v1/namespaces/default/pods']],
-    ['Update', () => planUpdate({ ref: ref('pods', 'default', 'a'), object: Buffer.from('{}'), options: noWrite }, false), ['update', 'pods', '', 'default', 'a', '/api/v1/namespaces/default/pods/a']],
-    ['UpdateStatus', () => planUpdate({ ref: ref('pods', 'default', 'a'), object: Buffer.from('{}'), options: noWrite }, true), ['update', 'pods', 'status', 'default', 'a', '/api/v1/namespaces/default/pods/a/status']],
+    ['Update', () => planUpdate({ ref: ref('pods', 'default', 'a'), object: Buffer.from('{}'), options: noWrite, subresource: '' }, false), ['update', 'pods', '', 'default', 'a', '/api/v1/namespaces/default/pods/a']],
+    ['UpdateStatus', () => planUpdate({ ref: ref('pods', 'default', 'a'), object: Buffer.from('{}'), options: noWrite, subresource: '' }, true), ['update', 'pods', 'status', 'default', 'a', '/api/v1/namespaces/default/pods/a/status']],
+    ['Update of status', () => planUpdate({ ref: ref('pods', 'default', 'a'), object: Buffer.from('{}'), options: noWrite, subresource: 'status' }, false), ['update', 'pods', 'status', 'default', 'a', '/api/v1/namespaces/default/pods/a/status']],
+    ['Update of finalize', () => planUpdate({ ref: ref('namespaces', 'team', 'team'), object: Buffer.from('{}'), options: noWrite, subresource: 'finalize' }, false), ['update', 'namespaces', 'finalize', '', 'team', '/api/v1/namespaces/team/finalize']],
     [
       'Patch scale',
       () => planPatch({ ref: ref('deployments', 'default', 'web', 'apps'), patch_type: 'MERGE_PATCH', patch: Buffer.from('{}'), subresource: 'scale', options: noWrite }),
@@ -84,6 +86,15 @@ describe('call plans', () => {
     expect(attributes).toMatchObject({ verb: 'watch', name: 'a', fieldSelector: 'spec.nodeName=n1,metadata.name=a', namespace: 'default', resource: 'pods', isResourceRequest: true });
   });
 
+  it.each([
+    ['List', () => planList(list({ ref: ref('nodes', '', ''), field_selector: 'metadata.name=node-1' })), 'list'],
+    ['Watch', () => planWatch(watch({ ref: ref('nodes', '', ''), field_selector: 'metadata.name=node-1' })), 'watch'],
+  ] as const)('authorizes a %s narrowed by a metadata.name field selector as a read of that name, as REST does', (_name, build, verb) => {
+    const plan = build();
+    expect(plan.name).toBe('');
+    expect(authorizationAttributes(plan, { name: 'system:node:node-1', uid: '', groups: ['system:nodes'] })).toMatchObject({ verb, resource: 'nodes', name: 'node-1' });
+  });
+
   it('carries write options as dryRun=All and fieldManager', () => {
     const plan = planCreate({ ref: ref('pods', 'default', ''), object: Buffer.from('{}'), options: { dry_run: true, field_manager: 'kubelet' } });
     expect(plan.write).toEqual({ fieldManager: 'kubelet', fieldValidation: 'Warn', dryRun: true, force: false });
@@ -98,6 +109,7 @@ describe('call plans', () => {
     ['an unknown resource_version_match', () => planList(list({ resource_version: '1', resource_version_match: 'Newest' })), 400, 'resourceVersionMatch: "Newest"'],
     ['resource_version_match without a version', () => planList(list({ resource_version_match: 'Exact' })), 400, 'resourceVersionMatch is forbidden unless resourceVersion is provided'],
     ['a long field manager', () => planCreate({ ref: ref('pods', 'default', ''), object: Buffer.from('{}'), options: { dry_run: false, field_manager: 'x'.repeat(129) } }), 400, 'fieldManager'],
+    ['UpdateStatus of another subresource', () => planUpdate({ ref: ref('namespaces', 'team', 'team'), object: Buffer.from('{}'), options: noWrite, subresource: 'finalize' }, true), 400, 'UpdateStatus: subresource must be empty or "status"'],
     ['a missing ref', () => planGet({ resource_version: '' } as unknown as apiserverpb.GetRequest), 400, 'ref.name is required'],
     ['an unspecified patch type', () => decodePatch({ ref: ref('pods', 'default', 'a'), patch_type: 'PATCH_TYPE_UNSPECIFIED', patch: Buffer.from('{}'), subresource: '', options: noWrite }), 415, 'patch_type'],
     ['a JSON patch that is not an array', () => decodePatch({ ref: ref('pods', 'default', 'a'), patch_type: 'JSON_PATCH', patch: Buffer.from('{}'), subresource: '', options: noWrite }), 400, 'JSON array'],

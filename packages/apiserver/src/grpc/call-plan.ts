@@ -22,7 +22,7 @@ export interface CallPlan {
   group: string;
   version: string;
   resource: string;
-  /** `` or `status`, `scale`, `binding`, `eviction`. */
+  /** `` or `status`, `scale`, `binding`, `eviction`, `finalize`. */
   subresource: string;
   namespace: string;
   /** `` for collection requests (List, Watch, Create). */
@@ -90,6 +90,9 @@ function plan(input: PlanInput): CallPlan {
       query.set('fieldSelector', fieldSelector === '' ? term : `${fieldSelector},${term}`);
     }
     name = '';
+  }
+  if (input.verb === 'list' || input.verb === 'watch') {
+    // As REST's request info: a list or watch narrowed to one name is authorized like a read of that name.
     selectedName = exactFieldMatch(query.get('fieldSelector'), 'metadata.name');
   }
   // Namespaces are cluster-scoped even though REST paths them under /namespaces/<name>.
@@ -157,9 +160,15 @@ export function planCreate(request: apiserverpb.CreateRequest): CallPlan {
   return plan({ method: 'Create', verb: 'create', ref: refOf(request), name: 'forbidden', query: writeQuery(request.options) });
 }
 
+/** Update, or UpdateStatus (`status` true): the same call with subresource "status". */
 export function planUpdate(request: apiserverpb.UpdateRequest, status: boolean): CallPlan {
   const method = status ? 'UpdateStatus' : 'Update';
-  return plan({ method, verb: 'update', ref: refOf(request), name: 'required', query: writeQuery(request.options), subresource: status ? 'status' : '' });
+  const requested = request.subresource ?? '';
+  if (status && requested !== '' && requested !== 'status') {
+    throw badRequest(`UpdateStatus: subresource must be empty or "status", got "${requested}"; use Update for other subresources`);
+  }
+  const subresource = status ? 'status' : requested;
+  return plan({ method, verb: 'update', ref: refOf(request), name: 'required', query: writeQuery(request.options), subresource });
 }
 
 export function planPatch(request: apiserverpb.PatchRequest): CallPlan {

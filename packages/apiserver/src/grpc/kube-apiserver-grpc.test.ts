@@ -6,9 +6,10 @@ import { request as httpsRequest } from 'node:https';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Pod } from '@kube-lite/api';
+import type { Node, Pod } from '@kube-lite/api';
 import { GrpcApiClient, isNotFound, type WatchEvent } from '@kube-lite/client';
 import { startEtcdCluster, type EtcdCluster } from '@kube-lite/testing';
+import { issueCertificate } from '../auth';
 import { parsePortRange, parseServiceIpRange } from '../config';
 import { startKubeApiServer, type RunningKubeApiServer } from '../kube-apiserver';
 import { Logger } from '../server';
@@ -111,5 +112,37 @@ describe('kube-apiserver serves one registry over gRPC and REST', () => {
     const gone = await client.pods('default').get('via-rest').catch((error: unknown) => error);
     // Graceful deletion may leave the pod terminating; with grace 0 and no kubelet it is removed at once.
     expect(isNotFound(gone)).toBe(true);
+  });
+
+  it('lets a node list and watch its own Node, selected by metadata.name, and nothing more', async () => {
+    await client.nodes().create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-self' } });
+    await client.nodes().create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-other' } });
+    const pair = issueCertificate(apiServer.certificates.ca, { commonName: 'system:node:node-self', organizations: ['system:nodes'], usage: 'client' });
+    const node = new GrpcApiClient({
+      address: `127.0.0.1:${apiServer.grpcPort}`,
+      tls: { caPem: apiServer.caPem, certPem: pair.certificatePem, keyPem: pair.privateKeyPem },
+      defaultTimeoutMs: 10_000,
+    });
+    try {
+      const own = await node.nodes().list({ fieldSelector: 'metadata.name=node-self' });
+      expect(own.items.map((item) => item.metadata?.name)).toEqual(['node-self']);
+      const watch = node.nodes().watch({ fieldSelector: 'metadata.name=node-self', resourceVersion: own.metadata?.resourceVersion ?? '' });
+      const events: WatchEvent<Node>[] = [];
+      const reading = (async () => {
+        for await (const event of watch) {
+          events.push(event);
+          break;
+        }
+      })();
+      const timer = setTimeout(() => watch.stop(), 10_000);
+      await client.nodes().update({ ...(await client.nodes().get('node-self')), metadata: { name: 'node-self', labels: { touched: 'yes' } } });
+      await reading;
+      clearTimeout(timer);
+      expect(events.map((event) => [event.type, event.object.metadata?.name])).toEqual([['MODIFIED', 'node-self']]);
+      await expect(node.nodes().list({ fieldSelector: 'metadata.name=node-other' })).rejects.toMatchObject({ code: 403 });
+      await expect(node.nodes().list()).rejects.toMatchObject({ code: 403 });
+    } finally {
+      node.close();
+    }
   });
 });

@@ -5,6 +5,10 @@
 // requests are streamed through; upgraded connections (WebSocket, SPDY) are
 // relayed byte for byte after the kubelet accepts the upgrade. An unreachable
 // kubelet is a 503 naming the node, never a crash.
+//
+// The caller's credentials are never passed on: the API server authenticates
+// itself to the kubelet with its own client certificate (as upstream's
+// --kubelet-client-certificate), which kubelets verify against the cluster CA.
 
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -23,6 +27,8 @@ export interface KubeletProxyOptions {
   defaultPort: number;
   /** How long connecting to the kubelet may take. */
   connectTimeoutMs: number;
+  /** PEM certificate and key presented to kubelets over https; without it kubelets that require one answer 401. */
+  clientCertificate?: { certificatePem: string; privateKeyPem: string };
 }
 
 export const DEFAULT_KUBELET_PROXY_OPTIONS: KubeletProxyOptions = { scheme: 'https', defaultPort: 10250, connectTimeoutMs: 5000 };
@@ -92,6 +98,11 @@ export class KubeletProxySubresource implements ResourceHandler {
     return { nodeName, host, port, path };
   }
 
+  private clientTlsOptions(): { cert?: string; key?: string } {
+    const pair = this.options.clientCertificate;
+    return pair === undefined ? {} : { cert: pair.certificatePem, key: pair.privateKeyPem };
+  }
+
   private unreachable(target: KubeletTarget, cause: unknown): StatusError {
     const detail = cause instanceof Error ? cause.message : String(cause);
     const error = serviceUnavailable(`unable to reach the kubelet of node "${target.nodeName}" at ${target.host}:${target.port}: ${detail}`);
@@ -123,6 +134,7 @@ export class KubeletProxySubresource implements ResourceHandler {
           timeout: this.options.connectTimeoutMs,
           // Upstream does not verify kubelet serving certificates unless given a kubelet CA.
           rejectUnauthorized: false,
+          ...this.clientTlsOptions(),
         },
         (kubeletResponse) => {
           answered = true;
@@ -157,7 +169,7 @@ export class KubeletProxySubresource implements ResourceHandler {
     const { request, socket: client, head } = connection;
     return new Promise<void>((resolve, reject) => {
       const options = { host: target.host, port: target.port };
-      const kubelet: Socket = this.options.scheme === 'https' ? tlsConnect({ ...options, rejectUnauthorized: false }) : netConnect(options);
+      const kubelet: Socket = this.options.scheme === 'https' ? tlsConnect({ ...options, rejectUnauthorized: false, ...this.clientTlsOptions() }) : netConnect(options);
       let connected = false;
       const timer = setTimeout(() => kubelet.destroy(new Error(`no connection within ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
       const onConnected = (): void => {
@@ -185,7 +197,10 @@ export class KubeletProxySubresource implements ResourceHandler {
         }
         client.destroy();
       });
-      kubelet.on('close', () => client.end());
+      kubelet.on('close', () => { process.stderr.write('DBG kubelet close\n'); client.end(); });
+      client.on('end', () => process.stderr.write('DBG client end\n'));
+      client.on('finish', () => process.stderr.write('DBG client finish\n'));
+      client.on('close', () => process.stderr.write('DBG client close\n'));
       client.on('close', () => kubelet.destroy());
       client.on('error', () => kubelet.destroy());
     });

@@ -363,9 +363,10 @@ export class ApiServer {
     const parts = url.pathname.split('/').filter((part) => part !== '');
     const [first, second, third] = parts;
     if (first === 'version' && parts.length === 1) return sendJson(response, 200, this.version, { headOnly });
-    if ((first === 'healthz' || first === 'livez' || first === 'readyz') && parts.length <= 2) {
+    if (first === 'healthz' || first === 'livez' || first === 'readyz') {
       const checks = first === 'readyz' ? [...(this.options.healthChecks ?? []), ...(this.options.readyChecks ?? [])] : (this.options.healthChecks ?? []);
-      const answer = await answerHealth(first, second ?? '', url.searchParams, checks);
+      // Check names may hold slashes, as upstream's `poststarthook/<name>`.
+      const answer = await answerHealth(first, parts.slice(1).join('/'), url.searchParams, checks);
       return sendText(response, answer.code, answer.body, 'text/plain; charset=utf-8', headOnly);
     }
     if (first === 'metrics' && parts.length === 1) {

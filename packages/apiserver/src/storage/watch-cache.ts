@@ -8,6 +8,17 @@
 //
 // Objects handed out are shared between clients and frozen: copy before
 // changing one.
+//
+// The cache only knows it has caught up to a revision when its etcd watch
+// says so (an event or a progress notification). A quiet prefix can sit far
+// behind the global etcd revision that a consistent list returns, so a read or
+// watch at a revision the cache has not confirmed, but which etcd has reached,
+// is served from etcd itself; such a watch moves over to the cache as soon as
+// the cache confirms the revision the watch has reached. Asking etcd for
+// progress on the cache's own watch stream would be cheaper, but etcd before
+// 3.4.31 can answer such a request ahead of events still queued on the stream
+// (etcd-io/etcd#15220), and etcd-lite reports the same 3.4 version, so the
+// request cannot be limited to servers that answer it safely.
 
 import { deepFreeze, type StoredObject, withResourceVersion } from './codec';
 import { expiredError, internalError, isStorageError, notFoundError, StorageError, tooLargeResourceVersionError } from './errors';
@@ -26,8 +37,13 @@ export interface WatchCacheOptions {
   eventBufferSize?: number;
   /** How often watchers that allow bookmarks get a BOOKMARK with the cache's revision. */
   bookmarkIntervalMs?: number;
-  /** How long a read or watch at a resourceVersion newer than the cache waits for it before Timeout. */
+  /** How long a read or watch at a resourceVersion newer than etcd's own revision waits for it before Timeout. */
   freshnessTimeoutMs?: number;
+  /**
+   * How long a read or watch at a resourceVersion etcd has reached but the
+   * cache has not confirmed waits for the cache before going to etcd instead.
+   */
+  catchUpWaitMs?: number;
   /** First wait before retrying a failed relist; doubles up to maxRelistDelayMs. */
   relistRetryDelayMs?: number;
   /** Longest wait between relist attempts while etcd is unreachable. */
@@ -93,12 +109,15 @@ interface RevisionWaiter {
 const DEFAULT_EVENT_BUFFER_SIZE = 10_000;
 const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000;
 const DEFAULT_FRESHNESS_TIMEOUT_MS = 3_000;
+/** Long enough for the cache's etcd watch to deliver a write the client just made, short enough not to be felt. */
+const DEFAULT_CATCH_UP_WAIT_MS = 100;
 
 export class WatchCache<T extends StoredObject> {
   readonly prefix: string;
   private readonly store: EtcdStore;
   private readonly eventBufferSize: number;
   private readonly freshnessTimeoutMs: number;
+  private readonly catchUpWaitMs: number;
   private readonly relistRetryDelayMs: number;
   private readonly maxRelistDelayMs: number;
   private objects = new Map<string, T>();
@@ -134,6 +153,7 @@ export class WatchCache<T extends StoredObject> {
     this.prefix = normalizePrefix(options.prefix);
     this.eventBufferSize = options.eventBufferSize ?? DEFAULT_EVENT_BUFFER_SIZE;
     this.freshnessTimeoutMs = options.freshnessTimeoutMs ?? DEFAULT_FRESHNESS_TIMEOUT_MS;
+    this.catchUpWaitMs = options.catchUpWaitMs ?? DEFAULT_CATCH_UP_WAIT_MS;
     this.relistRetryDelayMs = options.relistRetryDelayMs ?? 200;
     this.maxRelistDelayMs = options.maxRelistDelayMs ?? 5_000;
     this.events = new RingBuffer(this.eventBufferSize);
@@ -167,7 +187,8 @@ export class WatchCache<T extends StoredObject> {
    * A list served from memory for resourceVersion "0", "" with
    * allowCachedRead, or "N" (not older than N) without limit; limit is then
    * ignored, as upstream's cache did. Everything else (continue, Exact,
-   * paginated "N", consistent "") is read from etcd.
+   * paginated "N", consistent "", an "N" the cache has not confirmed but
+   * etcd has reached) is read from etcd.
    */
   async list(prefix: string, options: CacheListOptions<T> = {}): Promise<ListResult<T>> {
     const keyPrefix = normalizePrefix(prefix);
@@ -181,7 +202,7 @@ export class WatchCache<T extends StoredObject> {
       (requested > 0 && (options.limit ?? 0) > 0 && options.resourceVersionMatch === undefined) ||
       this.stopped;
     if (fromEtcd) return this.store.list<T>(keyPrefix, options);
-    await this.waitForRevision(requested, keyPrefix);
+    if ((await this.catchUp(requested, keyPrefix)) === 'etcd') return this.store.list<T>(keyPrefix, options);
     const matching: [string, T][] = [];
     for (const [key, object] of this.objects) {
       if (key.startsWith(keyPrefix) && (!options.predicate || options.predicate(object))) matching.push([key, object]);
@@ -195,7 +216,7 @@ export class WatchCache<T extends StoredObject> {
     validateKey(key);
     this.checkCovered(key);
     if (!options.resourceVersion || this.stopped) return this.store.get<T>(key, options);
-    await this.waitForRevision(parseResourceVersion(key, options.resourceVersion), key);
+    if ((await this.catchUp(parseResourceVersion(key, options.resourceVersion), key)) === 'etcd') return this.store.get<T>(key, options);
     const object = this.objects.get(key);
     if (!object) throw notFoundError(key);
     return object;
@@ -273,8 +294,34 @@ export class WatchCache<T extends StoredObject> {
     this.watchers.delete(watcher);
   }
 
-  /** @internal Resolves once the cache has seen revision (Timeout after freshnessTimeoutMs). */
-  waitForRevision(revision: number, key: string): Promise<void> {
+  /**
+   * @internal Where a read or watch at revision is served from: 'cache' once
+   * the cache has confirmed it, 'etcd' when etcd has reached it but the cache
+   * did not confirm it within catchUpWaitMs. A revision beyond etcd's own
+   * waits freshnessTimeoutMs for the cache, then fails with Timeout.
+   */
+  async catchUp(revision: number, key: string): Promise<'cache' | 'etcd'> {
+    if (revision <= this.revisionValue) return 'cache';
+    try {
+      await this.waitForRevision(revision, key, this.catchUpWaitMs);
+      return 'cache';
+    } catch (error) {
+      if (!isStorageError(error) || error.code !== 'Timeout') throw error;
+    }
+    const etcdRevision = await this.store.currentRevision();
+    if (revision <= this.revisionValue) return 'cache';
+    if (revision <= etcdRevision) return 'etcd';
+    await this.waitForRevision(revision, key, this.freshnessTimeoutMs);
+    return 'cache';
+  }
+
+  /** @internal A watch served by etcd itself, for a watcher the cache cannot serve yet. */
+  watchEtcd(key: string, options: CacheWatchOptions<T>): StorageWatch<T> {
+    return this.store.watch<T>(key, { resourceVersion: options.resourceVersion, predicate: options.predicate, progressNotify: options.allowWatchBookmarks });
+  }
+
+  /** @internal Resolves once the cache has seen revision (Timeout after timeoutMs). */
+  waitForRevision(revision: number, key: string, timeoutMs = this.freshnessTimeoutMs): Promise<void> {
     if (revision <= this.revisionValue) return Promise.resolve();
     if (this.stopped) return Promise.reject(internalError(key, 'the watch cache was stopped'));
     return new Promise((resolve, reject) => {
@@ -285,7 +332,7 @@ export class WatchCache<T extends StoredObject> {
         timer: setTimeout(() => {
           this.waiters = this.waiters.filter((candidate) => candidate !== waiter);
           reject(tooLargeResourceVersionError(key, revision, this.revisionValue));
-        }, this.freshnessTimeoutMs),
+        }, timeoutMs),
       };
       this.waiters.push(waiter);
     });
@@ -363,6 +410,8 @@ export class WatchCache<T extends StoredObject> {
     if (revision <= this.revisionValue) return;
     this.revisionValue = revision;
     this.resolveWaiters();
+    // Watchers still served by etcd may now move over to the cache.
+    this.wakeWatchers();
   }
 
   /**
@@ -443,10 +492,15 @@ export class WatchCache<T extends StoredObject> {
   }
 }
 
-/** One client's watch: a cursor into the cache's event buffer. */
+/**
+ * One client's watch: a cursor into the cache's event buffer, after (when it
+ * starts at a revision only etcd has confirmed) a stretch served by etcd.
+ */
 class CacheWatcher<T extends StoredObject> implements StorageWatch<T> {
   private readonly recursive: boolean;
   private wakeUp: (() => void) | undefined;
+  /** The etcd watch serving this watcher until the cache catches up with it. */
+  private etcdWatch: StorageWatch<T> | undefined;
   private stopped = false;
   private iterating = false;
   private reason: string | undefined;
@@ -491,10 +545,14 @@ class CacheWatcher<T extends StoredObject> implements StorageWatch<T> {
             if (!this.options.predicate || this.options.predicate(object)) yield { type: 'ADDED', object };
           }
         } else {
-          await this.cache.waitForRevision(this.fromRevision, this.key);
-          generation = this.cache.generation;
-          position = this.cache.positionAfter(this.fromRevision, this.key);
           lastRevision = this.fromRevision;
+          if ((await this.cache.catchUp(this.fromRevision, this.key)) === 'etcd') {
+            const handOver = yield* this.serveFromEtcd();
+            if (handOver === undefined) return;
+            lastRevision = handOver;
+          }
+          generation = this.cache.generation;
+          position = this.cache.positionAfter(lastRevision, this.key);
         }
       } catch (error) {
         if (!(error instanceof StorageError) || this.stopped) throw error;
@@ -533,6 +591,42 @@ class CacheWatcher<T extends StoredObject> implements StorageWatch<T> {
     }
   }
 
+  /**
+   * Relays etcd's watch until the cache has confirmed the revision this
+   * watcher reached; returns that revision to carry on from the cache, or
+   * undefined when the watch ended meanwhile (an ERROR, if any, was yielded).
+   */
+  private async *serveFromEtcd(): AsyncGenerator<WatchEvent<T>, number | undefined> {
+    if (this.stopped) return undefined;
+    const etcdWatch = this.cache.watchEtcd(this.key, this.options);
+    this.etcdWatch = etcdWatch;
+    const iterator = etcdWatch[Symbol.asyncIterator]();
+    let lastRevision = this.fromRevision;
+    let pending = iterator.next();
+    try {
+      for (;;) {
+        if (this.stopped || this.cache.isStopped) return undefined;
+        if (this.cache.revision >= lastRevision) return lastRevision;
+        const woken = new Promise<undefined>((resolve) => (this.wakeUp = () => resolve(undefined)));
+        const result = await Promise.race([pending, woken]);
+        if (result === undefined) continue;
+        if (result.done) return undefined;
+        const event = result.value;
+        if (event.type === 'ERROR') {
+          this.end(event.object.code === 'Expired' ? 'expired' : 'failed');
+          yield event;
+          return undefined;
+        }
+        pending = iterator.next();
+        lastRevision = Math.max(lastRevision, parseResourceVersion(this.key, event.object.metadata?.resourceVersion));
+        yield event;
+      }
+    } finally {
+      this.etcdWatch = undefined;
+      etcdWatch.stop();
+    }
+  }
+
   private translate(event: CacheEvent<T>): WatchEvent<T> | undefined {
     if (this.recursive ? !event.key.startsWith(this.key) : event.key !== this.key) return undefined;
     if (event.type === 'DELETED') return filterChange(this.options.predicate, undefined, event.previous, () => event.object);
@@ -547,6 +641,7 @@ class CacheWatcher<T extends StoredObject> implements StorageWatch<T> {
     this.stopped = true;
     this.reason = reason;
     this.cache.removeWatcher(this);
+    this.etcdWatch?.stop();
     this.wake();
   }
 }

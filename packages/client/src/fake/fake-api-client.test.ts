@@ -142,6 +142,19 @@ describe('FakeApiClient objects', () => {
     await expect(fake.pods('default').get('a')).rejects.toThrow('not found');
   });
 
+  it('keeps a deleted namespace until its spec.finalizers are removed through finalize, as the API server does', async () => {
+    const fake = new FakeApiClient({ objects: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' }, spec: { finalizers: ['kubernetes'] } }] });
+    await fake.namespaces().delete('team');
+    const terminating = await fake.namespaces().get('team');
+    expect(terminating.metadata).toHaveProperty('deletionTimestamp');
+    const updated = await fake.namespaces().update({ ...terminating, spec: { finalizers: [] } });
+    expect(updated.spec?.finalizers).toEqual(['kubernetes']);
+    await expect(fake.update(RESOURCES.pods, 'default', pod('x'), { subresource: 'finalize' })).rejects.toThrow('not found');
+    await fake.namespaces().update({ ...updated, spec: { finalizers: [] } }, { subresource: 'finalize' });
+    await expect(fake.namespaces().get('team')).rejects.toThrow('not found');
+    expect(fake.writes.map((write) => write.subresource ?? '')).toEqual(['', '', 'finalize', 'finalize']);
+  });
+
   it('binds a pod once and sets PodScheduled', async () => {
     const fake = new FakeApiClient({ objects: [pod('a')] });
     await fake.pods('default').bind('a', 'node-1');

@@ -40,6 +40,7 @@ import {
   type ListOptions,
   type PatchOptions,
   type ResourceRef,
+  type UpdateOptions,
   type Watch,
   type WatchEvent,
   type WatchOptions,
@@ -352,7 +353,9 @@ export class FakeApiClient extends ApiClientBase {
     return this.commit(info, 'ADDED', created, undefined) as T;
   }
 
-  async update<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options: WriteOptions = {}): Promise<T> {
+  async update<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options: UpdateOptions = {}): Promise<T> {
+    if (options.subresource === 'status') return this.updateStatus(ref, namespace, object, options);
+    if (options.subresource === 'finalize') return this.finalize(ref, namespace, object, options);
     const name = object.metadata?.name ?? '';
     const info = this.begin(this.recordWrite({ verb: 'update', group: ref.group, resource: ref.resource, namespace, name, object: deepCopy(object) }), ref);
     const stored = this.mustGet(info, namespace, name);
@@ -363,6 +366,13 @@ export class FakeApiClient extends ApiClientBase {
       const storedStatus = (stored as { status?: unknown }).status;
       if (storedStatus === undefined) delete next.status;
       else next.status = deepCopy(storedStatus);
+    }
+    if (info.kind === 'Namespace') {
+      // As the API server: a namespace's spec.finalizers changes only through finalize.
+      const storedFinalizers = namespaceFinalizers(stored);
+      const spec = ((next as { spec?: { finalizers?: string[] } }).spec ??= {});
+      if (storedFinalizers === undefined) delete spec.finalizers;
+      else spec.finalizers = [...storedFinalizers];
     }
     return this.replace(info, stored, next, options) as T;
   }
@@ -376,6 +386,21 @@ export class FakeApiClient extends ApiClientBase {
     const status = (object as { status?: unknown }).status;
     if (status === undefined) delete next.status;
     else next.status = deepCopy(status);
+    return this.replace(info, stored, next, options) as T;
+  }
+
+  /** PUT namespaces/<name>/finalize: only spec.finalizers is taken from the object. */
+  private finalize<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options: WriteOptions): T {
+    const name = object.metadata?.name ?? '';
+    const info = this.begin(this.recordWrite({ verb: 'update', group: ref.group, resource: ref.resource, subresource: 'finalize', namespace, name, object: deepCopy(object) }), ref);
+    if (info.kind !== 'Namespace') throw notFoundError(info.group, `${info.resource}/finalize`, name);
+    const stored = this.mustGet(info, namespace, name);
+    checkResourceVersion(info, name, object.metadata?.resourceVersion, stored);
+    const next = deepCopy(stored) as KubeObject & { spec?: { finalizers?: string[] } };
+    const finalizers = (object as { spec?: { finalizers?: string[] } }).spec?.finalizers;
+    next.spec = { ...next.spec };
+    if (finalizers === undefined) delete next.spec.finalizers;
+    else next.spec.finalizers = [...finalizers];
     return this.replace(info, stored, next, options) as T;
   }
 
@@ -516,7 +541,7 @@ export class FakeApiClient extends ApiClientBase {
     next.kind = stored.kind;
     meta.generation = (previous.generation ?? 1) + (specChanged(stored, next) ? 1 : 0);
     if (options.dryRun) return deepCopy({ ...next, metadata: { ...meta, resourceVersion: previous.resourceVersion } });
-    if (meta.deletionTimestamp !== undefined && (meta.finalizers ?? []).length === 0) {
+    if (meta.deletionTimestamp !== undefined && (meta.finalizers ?? []).length === 0 && (namespaceFinalizers(next) ?? []).length === 0) {
       return this.commit(info, 'DELETED', next, stored);
     }
     return this.commit(info, 'MODIFIED', next, stored);
@@ -537,7 +562,7 @@ export class FakeApiClient extends ApiClientBase {
       );
     }
     if (options.dryRun !== undefined && options.dryRun.length > 0) return deepCopy(stored);
-    if ((stored.metadata?.finalizers ?? []).length > 0) {
+    if ((stored.metadata?.finalizers ?? []).length > 0 || (namespaceFinalizers(stored) ?? []).length > 0) {
       // Finalizers defer the deletion: mark it and let their controllers finish.
       if (stored.metadata?.deletionTimestamp !== undefined) return deepCopy(stored);
       const next = deepCopy(stored);
@@ -674,4 +699,10 @@ function decodeContinue(token: string): string {
     // Reported below.
   }
   throw badRequestError('continue key is not valid');
+}
+
+/** spec.finalizers of a Namespace (what its content must be emptied of before it goes); undefined for other kinds. */
+function namespaceFinalizers(object: KubeObject): string[] | undefined {
+  if (object.kind !== 'Namespace') return undefined;
+  return (object as { spec?: { finalizers?: string[] } }).spec?.finalizers;
 }

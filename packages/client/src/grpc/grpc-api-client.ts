@@ -14,6 +14,7 @@ import {
   type ListOptions,
   type PatchOptions,
   type ResourceRef,
+  type UpdateOptions,
   type Watch,
   type WatchEvent,
   type WatchOptions,
@@ -187,13 +188,18 @@ export class GrpcApiClient extends ApiClientBase {
     return decodeObject<T>(await this.unary<pb.ObjectResponse>('Create', request, options, false));
   }
 
-  async update<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options: WriteOptions = {}): Promise<T> {
-    const request: pb.UpdateRequest = { ref: refMessage(ref, namespace, object.metadata?.name ?? ''), object: encodeJson(object), options: writeOptions(options) };
+  async update<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options: UpdateOptions = {}): Promise<T> {
+    const request: pb.UpdateRequest = {
+      ref: refMessage(ref, namespace, object.metadata?.name ?? ''),
+      object: encodeJson(object),
+      options: writeOptions(options),
+      subresource: options.subresource ?? '',
+    };
     return decodeObject<T>(await this.unary<pb.ObjectResponse>('Update', request, options, false));
   }
 
   async updateStatus<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, object: T, options: WriteOptions = {}): Promise<T> {
-    const request: pb.UpdateRequest = { ref: refMessage(ref, namespace, object.metadata?.name ?? ''), object: encodeJson(object), options: writeOptions(options) };
+    const request: pb.UpdateRequest = { ref: refMessage(ref, namespace, object.metadata?.name ?? ''), object: encodeJson(object), options: writeOptions(options), subresource: 'status' };
     return decodeObject<T>(await this.unary<pb.ObjectResponse>('UpdateStatus', request, options, false));
   }
 

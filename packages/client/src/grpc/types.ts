@@ -67,7 +67,10 @@ export interface CreateRequest {
   options: WriteOptionsMessage;
 }
 
-export type UpdateRequest = CreateRequest;
+export interface UpdateRequest extends CreateRequest {
+  /** "" for the object itself, "status" or "finalize" for those subresources. */
+  subresource: string;
+}
 
 export type PatchTypeName = 'PATCH_TYPE_UNSPECIFIED' | 'JSON_PATCH' | 'MERGE_PATCH' | 'STRATEGIC_MERGE_PATCH';
 

@@ -1,7 +1,7 @@
 import { resolveControllers, UnknownControllerError } from '../registry';
 import { clientOptionsFromFlags } from './connection';
 import { FlagError, parseDurationMs, parseFlags } from './flags';
-import { grpcAddressOf } from './kubeconfig';
+import { grpcAddressOf } from '@kube-lite/client';
 
 describe('--controllers', () => {
   test.each([

@@ -46,9 +46,17 @@ function call<T = void>(operation: (callback: Callback<T>) => void): Promise<T> 
   });
 }
 
+/** Every stored key starts with one of these; a handful of buckets exist, so each prefix is built once. */
+const bucketPrefixes = new Map<string, Buffer>();
+
 function bucketPrefix(bucket: string): Buffer {
-  checkBucketName(bucket);
-  return Buffer.from(`${bucket}\u0000`, 'ascii');
+  let prefix = bucketPrefixes.get(bucket);
+  if (prefix === undefined) {
+    checkBucketName(bucket);
+    prefix = Buffer.from(`${bucket}\u0000`, 'ascii');
+    bucketPrefixes.set(bucket, prefix);
+  }
+  return prefix;
 }
 
 function storedKey(bucket: string, key: Uint8Array): Buffer {

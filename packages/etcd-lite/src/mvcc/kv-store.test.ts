@@ -177,6 +177,8 @@ describe('MvccStore write transactions', () => {
     const backend = new MemoryBackend();
     const store = await MvccStore.open(backend);
     applyAll(store, [[{ put: 'keep' }, { put: 'gone' }]]);
+    // Writes reach the backend at the end of the synchronous run that made them; flush() waits for that.
+    await store.flush();
     const before = await backend.exportSnapshot();
     const txn = store.write(2);
     txn.put(b('new'), b('1'), 0);
@@ -186,6 +188,7 @@ describe('MvccStore write transactions', () => {
     expect(store.revision).toBe(1);
     expect(store.consistentIndex).toBe(1);
     expect(summary(store.range(b('a'), b('z')).kvs)).toEqual(['gone=gone@1 c1 m1 v1', 'keep=keep@1 c1 m1 v1']);
+    await store.flush();
     expect(Buffer.from(await backend.exportSnapshot()).equals(Buffer.from(before))).toBe(true);
     applyAll(store, [[{ put: 'new' }]]);
     expect(summary(store.range(b('new')).kvs)).toEqual(['new=new@2 c2 m2 v1']);
@@ -281,6 +284,31 @@ describe('MvccStore restart', () => {
     expect(summary(reopened.range(b('a')).kvs)).toEqual(['a=a@8 c5 m8 v2']);
     await reopened.flush();
     await close(reopened.backend);
+  });
+
+  it.each([
+    { name: 'one synchronous run shares one batch', syncWrites: false, expectedCommits: 1 },
+    { name: 'syncWrites commits every transaction by itself', syncWrites: true, expectedCommits: 3 },
+  ])('backend batches: $name', async ({ syncWrites, expectedCommits }) => {
+    const backend = new MemoryBackend();
+    let commits = 0;
+    const batch = backend.batch.bind(backend);
+    backend.batch = () => {
+      const created = batch();
+      const commit = created.commit.bind(created);
+      created.commit = (options) => {
+        commits++;
+        return commit(options);
+      };
+      return created;
+    };
+    const store = await MvccStore.open(backend, { syncWrites });
+    applyAll(store, [[{ put: 'a' }], [{ put: 'b' }], [{ del: 'a' }]]);
+    await store.flush();
+    expect(commits).toBe(expectedCommits);
+    const reopened = await MvccStore.open(backend);
+    expect([reopened.revision, reopened.consistentIndex]).toEqual([3, 3]);
+    expect(summary(reopened.range(b('a'), b('z')).kvs)).toEqual(['b=b@2 c2 m2 v1']);
   });
 
   it('keeps the revision when compaction removed every record', async () => {

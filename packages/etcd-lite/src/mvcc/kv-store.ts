@@ -4,6 +4,9 @@
 // touch the backend); each transaction is written through to the backend in
 // one batch together with the Raft index it came from, so after a restart
 // the store reloads itself and the server knows which entries to replay.
+// The transactions committed in one synchronous run (the entries of one Raft
+// Ready) share that batch: it is handed to the backend at the end of the run
+// (a microtask), with the consistent index and revision written once.
 //
 // Deterministic: the same sequence of write transactions yields the same
 // revisions and contents on every member.
@@ -94,6 +97,8 @@ export class MvccStore implements ReadView {
   private activeTxn: WriteTxn | undefined;
   private failure: StoreFailedError | undefined;
   private lastCommit: Promise<void> = Promise.resolve();
+  /** Writes of the transactions committed since the last hand-over to the backend; see commit(). */
+  private openBatch: WriteBatch | undefined;
   private readonly commitListeners = new Set<CommitListener>();
   private readonly compactListeners = new Set<(compactRevision: number) => void>();
   private readonly reloadListeners = new Set<() => void>();
@@ -214,7 +219,7 @@ export class MvccStore implements ReadView {
     const state = this.state;
     if (revision <= state.compactRevision) throw new CompactedError(revision, state.compactRevision);
     if (revision > state.currentRevision) throw new FutureRevisionError(revision, state.currentRevision);
-    const batch = this.backend.batch();
+    const batch = this.batchForCommit();
     const emptied = new Set<string>();
     for (const [key, index] of state.keys) {
       for (const record of index.compact(revision)) {
@@ -237,6 +242,7 @@ export class MvccStore implements ReadView {
 
   /** Resolves once every write so far is in the backend (synced); rejects if one failed. */
   async flush(): Promise<void> {
+    this.handOverBatch();
     await this.lastCommit;
     if (this.failure !== undefined) throw this.failure;
   }
@@ -347,6 +353,15 @@ export class MvccStore implements ReadView {
     if (this.state.history.pop() !== record) throw new Error('mvcc: history undo out of order');
   }
 
+  /** @internal The batch a committing transaction writes into (shared until the end of this synchronous run). */
+  batchForCommit(): WriteBatch {
+    if (this.openBatch === undefined) {
+      this.openBatch = this.backend.batch();
+      queueMicrotask(() => this.handOverBatch());
+    }
+    return this.openBatch;
+  }
+
   /** @internal */
   finishTxn(txn: WriteTxn, batch: WriteBatch | undefined, events: Event[]): void {
     if (this.activeTxn !== txn) throw new Error('mvcc: ending a write transaction that is not active');
@@ -360,7 +375,22 @@ export class MvccStore implements ReadView {
     if (changed) for (const listener of this.commitListeners) listener(state.currentRevision, events);
   }
 
+  /**
+   * Records that `batch` (the open batch) holds a finished change. Nothing
+   * reaches the backend before the hand-over, and a crash before it loses
+   * only writes the Raft log replays (everything after the consistent
+   * index on disk), so sharing one batch among many entries is safe.
+   */
   private commit(batch: WriteBatch): void {
+    if (batch !== this.openBatch) throw new Error('mvcc: committing a batch that is not the open one');
+    if (this.options.syncWrites === true) this.handOverBatch();
+  }
+
+  /** Hands the open batch, with the consistent index and revision it reaches, to the backend. */
+  private handOverBatch(): void {
+    const batch = this.openBatch;
+    if (batch === undefined) return;
+    this.openBatch = undefined;
     batch.put(metaBucket, consistentIndexKey, u64(this.state.consistentIndex));
     batch.put(metaBucket, currentRevisionKey, u64(this.state.currentRevision));
     // Backends apply batches in commit() order, so only the last needs awaiting.
@@ -473,7 +503,7 @@ export class WriteTxn implements ReadView {
   end(): { revision: number; events: Event[] } {
     this.checkOpen();
     this.finished = true;
-    const batch = this.store.backend.batch();
+    const batch = this.store.batchForCommit();
     const events: Event[] = [];
     for (const { record, previous } of this.changes) {
       batch.put(keyBucket, revisionToBytes(record, record.tombstone), encodeKeyValue(record.kv));

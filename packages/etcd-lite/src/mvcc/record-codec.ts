@@ -8,13 +8,27 @@ import type { KeyValue } from '../etcdpb/types';
 const formatVersion = 1;
 const headerLengthBytes = 1 + 8 * 4 + 4;
 
+const twoTo32 = 2 ** 32;
+
+/**
+ * A safe integer as a signed 64-bit big-endian value, in two 32-bit halves:
+ * the same bytes as writeBigInt64BE without a BigInt per field (every
+ * record written goes through here).
+ */
+function writeInt64BE(bytes: Buffer, value: number, offset: number): void {
+  const high = Math.floor(value / twoTo32);
+  bytes.writeInt32BE(high, offset);
+  bytes.writeUInt32BE(value - high * twoTo32, offset + 4);
+}
+
 export function encodeKeyValue(kv: KeyValue): Buffer {
-  const bytes = Buffer.alloc(headerLengthBytes + kv.key.length + kv.value.length);
+  // Every byte is written below, so the buffer need not be zeroed first.
+  const bytes = Buffer.allocUnsafe(headerLengthBytes + kv.key.length + kv.value.length);
   bytes.writeUInt8(formatVersion, 0);
-  bytes.writeBigInt64BE(BigInt(kv.create_revision), 1);
-  bytes.writeBigInt64BE(BigInt(kv.mod_revision), 9);
-  bytes.writeBigInt64BE(BigInt(kv.version), 17);
-  bytes.writeBigInt64BE(BigInt(kv.lease), 25);
+  writeInt64BE(bytes, kv.create_revision, 1);
+  writeInt64BE(bytes, kv.mod_revision, 9);
+  writeInt64BE(bytes, kv.version, 17);
+  writeInt64BE(bytes, kv.lease, 25);
   bytes.writeUInt32BE(kv.key.length, 33);
   kv.key.copy(bytes, headerLengthBytes);
   kv.value.copy(bytes, headerLengthBytes + kv.key.length);

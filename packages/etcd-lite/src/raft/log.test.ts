@@ -128,6 +128,25 @@ describe('RaftLog', () => {
     expect(log.committed).toBe(2);
   });
 
+  // Storage holds terms [1 1 1 2] at indexes 1..4, compacted up to 2; the unstable tail [3 3] is at 5..6.
+  test.each([
+    { name: 'compacted', index: 1, expected: undefined },
+    { name: 'the compaction point (dummy entry)', index: 2, expected: 1 },
+    { name: 'stored', index: 4, expected: 2 },
+    { name: 'unstable', index: 6, expected: 3 },
+    { name: 'beyond the log', index: 7, expected: undefined },
+  ])('termIfKnown: $name', ({ index, expected }) => {
+    const storage = new MemoryStorage();
+    storage.append(entriesOf([1, 1, 1, 2]));
+    storage.createSnapshot(2, { voters: [1], learners: [] }, EMPTY_BYTES);
+    storage.compact(2);
+    const log = new RaftLog(storage, 100);
+    log.append(entriesOf([3, 3], 5));
+    expect(log.termIfKnown(index)).toBe(expected);
+    expect(log.termOrZero(index)).toBe(expected ?? 0);
+    expect(log.matchTerm(index, expected ?? 0)).toBe(expected !== undefined);
+  });
+
   test('restore replaces the log with a snapshot', () => {
     const log = logWith([1, 2, 3]);
     log.restore({ metadata: { index: 9, term: 5, confState: { voters: [1], learners: [] } }, data: EMPTY_BYTES });

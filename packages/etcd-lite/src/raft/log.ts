@@ -42,14 +42,28 @@ export class RaftLog {
     return this.storage.term(index);
   }
 
-  /** Term at `index`, or 0 when compacted or beyond the log (no entry has term 0 except the origin). */
-  termOrZero(index: number): number {
+  /**
+   * Term of the entry at `index`, or undefined outside [firstIndex - 1,
+   * lastIndex]. The paths that expect misses (a follower checks every new
+   * entry it receives against its log) come here: building an error, with
+   * its stack trace, per entry costs more than the rest of the check.
+   */
+  termIfKnown(index: number): number | undefined {
+    const unstableTerm = this.unstable.termIfKnown(index);
+    if (unstableTerm !== undefined) return unstableTerm;
+    if (index + 1 < this.firstIndex() || index > this.lastIndex()) return undefined;
     try {
-      return this.term(index);
+      return this.storage.term(index);
     } catch (error) {
-      if (error instanceof CompactedError || error instanceof UnavailableError) return 0;
+      // Storage compacted between our bounds check and the read: still a miss.
+      if (error instanceof CompactedError || error instanceof UnavailableError) return undefined;
       throw error;
     }
+  }
+
+  /** Term at `index`, or 0 when compacted or beyond the log (no entry has term 0 except the origin). */
+  termOrZero(index: number): number {
+    return this.termIfKnown(index) ?? 0;
   }
 
   lastTerm(): number {
@@ -57,12 +71,7 @@ export class RaftLog {
   }
 
   matchTerm(index: number, term: number): boolean {
-    try {
-      return this.term(index) === term;
-    } catch (error) {
-      if (error instanceof CompactedError || error instanceof UnavailableError) return false;
-      throw error;
-    }
+    return this.termIfKnown(index) === term;
   }
 
   /** Election restriction (§5.4.1): is a log ending at (lastIndex, lastTerm) at least as up-to-date as ours? */
@@ -119,13 +128,8 @@ export class RaftLog {
    */
   findConflictByTerm(index: number, term: number): { index: number; term: number } {
     for (; index > 0; index--) {
-      let ourTerm: number;
-      try {
-        ourTerm = this.term(index);
-      } catch (error) {
-        if (error instanceof CompactedError || error instanceof UnavailableError) return { index, term: 0 };
-        throw error;
-      }
+      const ourTerm = this.termIfKnown(index);
+      if (ourTerm === undefined) return { index, term: 0 };
       if (ourTerm <= term) return { index, term: ourTerm };
     }
     return { index: 0, term: 0 };

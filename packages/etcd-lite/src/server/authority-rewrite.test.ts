@@ -1,7 +1,7 @@
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as hpack from 'hpack.js';
-import { encodeHeaderBlock, fixAuthority, RewritingConnection } from './authority-rewrite';
+import { encodeHeaderBlock, fixAuthority, RequestHeaderRewriter, RewritingConnection } from './authority-rewrite';
 
 describe('fixAuthority', () => {
   it.each([
@@ -29,6 +29,22 @@ describe('encodeHeaderBlock', () => {
       { name: 'x-long', value: 'v'.repeat(300), neverIndex: false },
       { name: 'authorization', value: 'secret', neverIndex: true },
     ]);
+  });
+});
+
+describe('RequestHeaderRewriter dropFirstSettingsAck', () => {
+  const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+  const settingsAck = Buffer.from([0, 0, 0, 0x4, 0x1, 0, 0, 0, 0]);
+  const windowUpdate = Buffer.from([0, 0, 4, 0x8, 0, 0, 0, 0, 0, 0, 0, 0x10, 0]);
+  it.each([
+    { drop: true, expected: Buffer.concat([preface, windowUpdate, settingsAck]) },
+    { drop: false, expected: Buffer.concat([preface, settingsAck, windowUpdate, settingsAck]) },
+  ])('drop=$drop forwards the right frames, byte by byte', ({ drop, expected }) => {
+    const rewriter = new RequestHeaderRewriter({ dropFirstSettingsAck: drop });
+    const input = Buffer.concat([preface, settingsAck, windowUpdate, settingsAck]);
+    // One byte at a time: frames split across reads must come out whole.
+    const out = [...input].flatMap((byte) => rewriter.push(Buffer.from([byte])));
+    expect(Buffer.concat(out)).toEqual(expected);
   });
 });
 

@@ -7,7 +7,8 @@
 // blocks: those are decoded (HPACK), the scheme is stripped from
 // :authority, and they are encoded again. Responses pass through untouched.
 // A connection whose first request carries a well-formed :authority (every
-// client but that one) is passed through byte for byte from then on.
+// client but that one) is passed through byte for byte from then on; most
+// never get here at all, see client-connection.ts.
 
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
@@ -16,8 +17,11 @@ import * as hpack from 'hpack.js';
 const connectionPreface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const frameHeaderBytes = 9;
 const frameTypeHeaders = 0x1;
+const frameTypeSettings = 0x4;
 const frameTypeContinuation = 0x9;
 const flagEndStream = 0x1;
+/** On SETTINGS and PING frames. */
+const flagAck = 0x1;
 const flagEndHeaders = 0x4;
 const flagPadded = 0x8;
 const flagPriority = 0x20;
@@ -42,6 +46,33 @@ export function fixAuthority(value: string): string {
   return match?.[1] ?? value;
 }
 
+/** The header block fragment (padding removed) and priority bytes of a HEADERS frame's payload. */
+export function headersFramePayload(flags: number, payload: Buffer): { fragment: Buffer; priority: Buffer | undefined } {
+  let start = 0;
+  let end = payload.length;
+  if (flags & flagPadded) {
+    const padding = payload[0] ?? 0;
+    start = 1;
+    end -= padding;
+  }
+  let priority: Buffer | undefined;
+  if (flags & flagPriority) {
+    priority = payload.subarray(start, start + 5);
+    start += 5;
+  }
+  if (end < start) throw new Http2FramingError('HEADERS padding exceeds the frame');
+  return { fragment: payload.subarray(start, end), priority };
+}
+
+export interface RequestHeaderRewriterOptions {
+  /**
+   * Drop the first SETTINGS acknowledgement the client sends: it answers a
+   * SETTINGS frame client-connection.ts sent before handing the connection
+   * over, which the HTTP/2 server behind never sent and would reject.
+   */
+  dropFirstSettingsAck?: boolean;
+}
+
 /**
  * The client-to-server half of one connection: push() takes bytes as they
  * arrive and returns what to forward.
@@ -57,17 +88,20 @@ export class RequestHeaderRewriter {
     | { streamId: number; flags: number; priority: Buffer | undefined; fragments: Buffer[]; sizeBytes: number; frames: Buffer[] }
     | undefined;
 
+  private settingsAckToDrop: boolean;
+
   /** True once the connection needs no rewriting: push() then returns its input unchanged. */
   get passingThrough(): boolean {
-    return this.mode === 'passthrough';
+    return this.mode === 'passthrough' && !this.settingsAckToDrop;
   }
 
-  constructor() {
+  constructor(options: RequestHeaderRewriterOptions = {}) {
     this.decoder.updateTableSize(defaultHeaderTableBytes);
+    this.settingsAckToDrop = options.dropFirstSettingsAck === true;
   }
 
   push(chunk: Buffer): Buffer[] {
-    if (this.mode === 'passthrough') return [chunk];
+    if (this.passingThrough) return [chunk];
     this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
     const out: Buffer[] = [];
     if (!this.prefaceSeen) {
@@ -94,7 +128,9 @@ export class RequestHeaderRewriter {
         }
       } else {
         if (this.open !== undefined) throw new Http2FramingError(`frame type ${type} inside a header block`);
-        out.push(this.buffered.subarray(offset, end));
+        const isSettingsAck = type === frameTypeSettings && (this.buffered[offset + 4]! & flagAck) !== 0;
+        if (isSettingsAck && this.settingsAckToDrop) this.settingsAckToDrop = false;
+        else out.push(this.buffered.subarray(offset, end));
       }
       offset = end;
     }
@@ -106,21 +142,9 @@ export class RequestHeaderRewriter {
     const payload = frame.subarray(frameHeaderBytes);
     if (type === frameTypeHeaders) {
       if (this.open !== undefined) throw new Http2FramingError('HEADERS inside a header block');
-      let start = 0;
-      let end = payload.length;
-      if (flags & flagPadded) {
-        const padding = payload[0] ?? 0;
-        start = 1;
-        end -= padding;
-      }
-      let priority: Buffer | undefined;
-      if (flags & flagPriority) {
-        priority = payload.subarray(start, start + 5);
-        start += 5;
-      }
-      if (end < start) throw new Http2FramingError('HEADERS padding exceeds the frame');
+      const { fragment, priority } = headersFramePayload(flags, payload);
       this.open = { streamId, flags, priority, fragments: [], sizeBytes: 0, frames: [] };
-      this.addFragment(payload.subarray(start, end), frame);
+      this.addFragment(fragment, frame);
     } else {
       if (this.open === undefined || this.open.streamId !== streamId) throw new Http2FramingError('CONTINUATION without HEADERS');
       this.addFragment(payload, frame);
@@ -220,15 +244,21 @@ function encodePrefixedInteger(value: number, prefixBits: number, firstByteFlags
  * injector, so no second socket is involved.
  */
 export class RewritingConnection extends Duplex {
-  private readonly rewriter = new RequestHeaderRewriter();
+  private readonly rewriter: RequestHeaderRewriter;
 
+  /**
+   * `initialBytes` were read from the socket before (from the connection's
+   * start); they go through the rewriter ahead of what the socket reads next.
+   */
   constructor(
     private readonly socket: net.Socket,
     onError: (error: Error) => void,
+    options: RequestHeaderRewriterOptions & { initialBytes?: Buffer } = {},
   ) {
     super();
+    this.rewriter = new RequestHeaderRewriter(options);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
+    const received = (chunk: Buffer): void => {
       let out: Buffer[];
       try {
         out = this.rewriter.push(chunk);
@@ -240,7 +270,9 @@ export class RewritingConnection extends Duplex {
       let more = true;
       for (const buffer of out) more = this.push(buffer);
       if (!more) socket.pause();
-    });
+    };
+    if (options.initialBytes !== undefined && options.initialBytes.length > 0) received(options.initialBytes);
+    socket.on('data', received);
     socket.on('end', () => this.push(null));
     socket.on('error', (error) => this.destroy(error));
     socket.on('close', () => this.destroy());

@@ -1,12 +1,13 @@
 // The client-facing gRPC server: etcd's v3 services (KV, Watch, Lease,
 // Cluster, Maintenance). Each --listen-client-urls address is a plain TCP
 // listener whose connections reach the gRPC server through a connection
-// injector, wrapped to fix what Node's HTTP/2 refuses (authority-rewrite.ts).
+// injector: the socket itself, or a wrapper that fixes what Node's HTTP/2
+// refuses (client-connection.ts, authority-rewrite.ts).
 
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { loadEtcdPackageDefinition } from '../etcdpb/load';
-import { RewritingConnection } from './authority-rewrite';
+import { acceptClientConnection } from './client-connection';
 import type { EtcdServer } from './etcd-server';
 import { clusterService } from './grpc-cluster';
 import { kvService } from './grpc-kv';
@@ -54,7 +55,10 @@ export async function startClientServer(server: EtcdServer, urls: readonly strin
       const listener = net.createServer((socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
-        injector.injectConnection(new RewritingConnection(socket, (error) => server.logger.warn('closed a client connection', { error })));
+        acceptClientConnection(socket, {
+          inject: (connection) => injector.injectConnection(connection),
+          onError: (error) => server.logger.warn('closed a client connection', { error }),
+        });
       });
       await new Promise<void>((resolve, reject) => {
         listener.once('error', (error) => reject(new ListenUrlError(url, error.message, { cause: error })));

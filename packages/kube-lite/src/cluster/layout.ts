@@ -1,13 +1,20 @@
 // Where everything of a local cluster lives: ports, loopback addresses and
 // paths, derived from the options alone so that `start-node` and `status`
 // (from another shell, from the state file) see the same cluster `up` built.
+// With --port-offset P every port below moves up by P; with --subnet S the
+// node IPs, pod blocks and service range move as shown, so a second cluster
+// (the end-to-end test, say) can run beside one on the defaults.
 //
 //   etcd-N            127.0.0.1: client 2379 / 12379 / 22379, peer +1, metrics +2
-//   kube-apiserver    https://127.0.0.1:6443, gRPC 6444, certs in <data-dir>/pki
+//   kube-apiserver    https://127.0.0.1:6443, gRPC 6444, certs in <data-dir>/pki,
+//                     Service ClusterIPs from 10.96.0.0/12 (S=2: 10.112.0.0/12)
 //   controller-mgr    /healthz on 127.0.0.1:10252
-//   worker-N          node IP 127.0.1.N, kubelet port 10250 + 10(N-1),
-//                     pod IPs from 127.N.0.0/16, root dir <data-dir>/nodes/worker-N,
-//                     ingress on 127.0.1.N:<ingress-port>
+//   ingress           kube-proxy-ingress on 127.0.0.1:<ingress-port> (its own
+//                     process, so it outlives any worker), /healthz 127.0.0.1:10256
+//   worker-N          node IP 127.0.S.N, kubelet port 10250 + 10(N-1),
+//                     pod IPs from 127.<50(S-1)+N>.0.0/16, root dir <data-dir>/nodes/worker-N,
+//                     kube-proxy /healthz :10256, /metrics :10249, DNS :10053 and
+//                     an ingress on <node IP>:<ingress-port> too
 import path from 'node:path';
 import { OptionError } from '../errors';
 
@@ -21,8 +28,12 @@ export interface ClusterOptions {
   workers: number;
   /** How the kubelets run containers: host processes, or Docker containers. */
   runtime: RuntimeName;
-  /** Port the ingress controller of every node listens on, at that node's IP. */
+  /** Port of the cluster's ingress on 127.0.0.1 (and of every node's own ingress, at its node IP). */
   ingressPort: number;
+  /** Added to every port the cluster listens on except the ingress port; 0 by default (state files written before it existed lack it). */
+  portOffset?: number;
+  /** Chooses the loopback addresses (node IPs 127.0.<subnet>.N, pod blocks, service range); 1 by default. */
+  subnet?: number;
 }
 
 export interface EtcdMemberLayout {
@@ -47,7 +58,18 @@ export interface WorkerLayout {
   ingressPort: number;
   /** kube-proxy's /healthz, upstream's port on the node IP. */
   proxyHealthzPort: number;
+  proxyMetricsPort: number;
+  /** The cluster DNS this node's kube-proxy serves, on the node IP. */
+  dnsPort: number;
   kubeconfig: string;
+}
+
+/** The cluster's front door: a kube-proxy of its own on 127.0.0.1 that runs only to serve Ingresses (and Services, like any proxy). */
+export interface IngressLayout {
+  address: string;
+  port: number;
+  healthzPort: number;
+  metricsPort: number;
 }
 
 export interface ClusterLayout {
@@ -60,8 +82,11 @@ export interface ClusterLayout {
     url: string;
     certDir: string;
     caFile: string;
+    /** --service-cluster-ip-range: where Service ClusterIPs come from. */
+    serviceClusterIpRange: string;
   };
   controllerManager: { address: string; port: number };
+  ingress: IngressLayout;
   workers: WorkerLayout[];
   files: {
     stateFile: string;
@@ -85,7 +110,15 @@ const KUBELET_FIRST_PORT = 10250;
 /** Kubelet ports step by 10 so none lands on 10252 (controller manager) or 10256 (kube-proxy health). */
 const KUBELET_PORT_STEP = 10;
 const PROXY_HEALTHZ_PORT = 10256;
+const PROXY_METRICS_PORT = 10249;
+const DNS_PORT = 10053;
 export const LOOPBACK = '127.0.0.1';
+/** Pod blocks are 127.1-127.95.x.x: 127.0 holds the node IPs, 127.96 and up the images of service ranges (see loopbackServiceAddress). */
+const LAST_POD_BLOCK_OCTET = 95;
+/** A subnet's pod blocks start this far after the previous subnet's (one per possible worker). */
+const POD_BLOCKS_PER_SUBNET = MAX_WORKERS;
+/** The highest port the layout assigns without the offset (etcd-3's metrics). */
+const HIGHEST_BASE_PORT = 22381;
 
 export function validateOptions(options: ClusterOptions): void {
   if (!Number.isInteger(options.workers) || options.workers < 1 || options.workers > MAX_WORKERS) {
@@ -98,18 +131,40 @@ export function validateOptions(options: ClusterOptions): void {
     throw new OptionError(`--ingress-port must be a port number (1-65535), got ${options.ingressPort}`);
   }
   if (!path.isAbsolute(options.dataDir)) throw new OptionError(`the data dir must be an absolute path, got ${options.dataDir}`);
+  const portOffset = options.portOffset ?? 0;
+  if (!Number.isInteger(portOffset) || portOffset < 0 || HIGHEST_BASE_PORT + portOffset > 65535) {
+    throw new OptionError(`--port-offset must be a whole number from 0 to ${65535 - HIGHEST_BASE_PORT}, got ${portOffset}`);
+  }
+  const subnet = options.subnet ?? 1;
+  const maxSubnet = Math.floor((LAST_POD_BLOCK_OCTET - 1) / POD_BLOCKS_PER_SUBNET) + 1;
+  if (!Number.isInteger(subnet) || subnet < 1 || subnet > maxSubnet) throw new OptionError(`--subnet must be a whole number from 1 to ${maxSubnet}, got ${subnet}`);
+  const lastPodBlock = podBlockOctet(subnet, options.workers);
+  if (lastPodBlock > LAST_POD_BLOCK_OCTET) {
+    throw new OptionError(`--subnet ${subnet} leaves room for ${LAST_POD_BLOCK_OCTET - podBlockOctet(subnet, 0)} workers (pod blocks 127.${podBlockOctet(subnet, 1)}-127.${LAST_POD_BLOCK_OCTET}), not ${options.workers}`);
+  }
+}
+
+function podBlockOctet(subnet: number, workerIndex: number): number {
+  return (subnet - 1) * POD_BLOCKS_PER_SUBNET + workerIndex;
+}
+
+/** Each subnet gets its own /12 of Service ClusterIPs, whose loopback images (127.96+) stay clear of every pod block. */
+function serviceClusterIpRange(subnet: number): string {
+  return `10.${96 + 16 * (subnet - 1)}.0.0/12`;
 }
 
 export function planLayout(options: ClusterOptions): ClusterLayout {
   validateOptions(options);
   const dataDir = options.dataDir;
+  const offset = options.portOffset ?? 0;
+  const subnet = options.subnet ?? 1;
   const authDir = path.join(dataDir, 'auth');
   const certDir = path.join(dataDir, 'pki');
-  const etcd = ETCD_CLIENT_PORTS.slice(0, ETCD_MEMBER_COUNT).map((clientPort, i) => ({
+  const etcd = ETCD_CLIENT_PORTS.slice(0, ETCD_MEMBER_COUNT).map((basePort, i) => ({
     name: `etcd-${i + 1}`,
-    clientUrl: `http://${LOOPBACK}:${clientPort}`,
-    peerUrl: `http://${LOOPBACK}:${clientPort + 1}`,
-    metricsUrl: `http://${LOOPBACK}:${clientPort + 2}`,
+    clientUrl: `http://${LOOPBACK}:${basePort + offset}`,
+    peerUrl: `http://${LOOPBACK}:${basePort + offset + 1}`,
+    metricsUrl: `http://${LOOPBACK}:${basePort + offset + 2}`,
     dataDir: path.join(dataDir, `etcd-${i + 1}`),
   }));
   const workers = Array.from({ length: options.workers }, (_, i): WorkerLayout => {
@@ -118,12 +173,14 @@ export function planLayout(options: ClusterOptions): ClusterLayout {
     return {
       name,
       index,
-      nodeIp: `127.0.1.${index}`,
-      kubeletPort: KUBELET_FIRST_PORT + KUBELET_PORT_STEP * i,
-      podIpBlock: `127.${index}.0.0/16`,
+      nodeIp: `127.0.${subnet}.${index}`,
+      kubeletPort: KUBELET_FIRST_PORT + KUBELET_PORT_STEP * i + offset,
+      podIpBlock: `127.${podBlockOctet(subnet, index)}.0.0/16`,
       rootDir: path.join(dataDir, 'nodes', name),
       ingressPort: options.ingressPort,
-      proxyHealthzPort: PROXY_HEALTHZ_PORT,
+      proxyHealthzPort: PROXY_HEALTHZ_PORT + offset,
+      proxyMetricsPort: PROXY_METRICS_PORT + offset,
+      dnsPort: DNS_PORT + offset,
       kubeconfig: path.join(authDir, `kubelet-${name}.kubeconfig`),
     };
   });
@@ -132,13 +189,15 @@ export function planLayout(options: ClusterOptions): ClusterLayout {
     etcd,
     apiserver: {
       address: LOOPBACK,
-      securePort: API_SECURE_PORT,
-      grpcPort: API_GRPC_PORT,
-      url: `https://${LOOPBACK}:${API_SECURE_PORT}`,
+      securePort: API_SECURE_PORT + offset,
+      grpcPort: API_GRPC_PORT + offset,
+      url: `https://${LOOPBACK}:${API_SECURE_PORT + offset}`,
       certDir,
       caFile: path.join(certDir, 'ca.crt'),
+      serviceClusterIpRange: serviceClusterIpRange(subnet),
     },
-    controllerManager: { address: LOOPBACK, port: CONTROLLER_MANAGER_PORT },
+    controllerManager: { address: LOOPBACK, port: CONTROLLER_MANAGER_PORT + offset },
+    ingress: { address: LOOPBACK, port: options.ingressPort, healthzPort: PROXY_HEALTHZ_PORT + offset, metricsPort: PROXY_METRICS_PORT + offset },
     workers,
     files: {
       stateFile: path.join(dataDir, 'state.json'),

@@ -240,6 +240,8 @@ export class LocalCluster {
   /** How to use the cluster, printed once it is up. */
   usage(): string[] {
     const kubeconfig = this.layout.files.adminKubeconfig;
+    const { ingress } = this.layout;
+    const dataDirFlag = this.layout.options.dataDir === path.resolve('.kube-lite') ? '' : ` --data-dir ${this.layout.options.dataDir}`;
     return [
       '',
       `kube-lite is up: 3 etcd members, the control plane and ${this.layout.workers.length} workers (${this.layout.options.runtime} runtime).`,
@@ -247,9 +249,10 @@ export class LocalCluster {
       `  export KUBECONFIG=${kubeconfig}`,
       '  kubectl get nodes',
       `  kubectl apply -f ${path.join(this.repositoryRoot, 'examples', 'lecture')}/`,
+      `  curl http://${ingress.address}:${ingress.port}/app      # the ingress; it keeps answering while a worker is down`,
       '',
       `Logs: ${this.layout.files.logDirectory}/<component>.log`,
-      'Try:  kube-lite status | kube-lite stop-node worker-1 | kube-lite start-node worker-1',
+      `Try:  kube-lite status${dataDirFlag} | kube-lite stop-node worker-1${dataDirFlag} | kube-lite start-node worker-1${dataDirFlag}`,
     ];
   }
 

@@ -1,5 +1,4 @@
 import { FlagError, parseDurationMs, parseFlags, resolveNodePortAddresses, type KubeProxyFlags } from './flags';
-import { addressOf, KubeconfigError, parseKubeconfig } from './kubeconfig';
 
 const environment = { hostname: () => 'host-1', localAddresses: () => ['127.0.0.1', '192.168.1.10'], readFile: () => 'nameserver 10.0.0.2\n' };
 
@@ -73,25 +72,5 @@ describe('parseFlags', () => {
 
   test('NodePort addresses: IPs as given, CIDRs resolved to local addresses', () => {
     expect(resolveNodePortAddresses(['127.0.1.3', '127.0.0.0/8'], '127.0.1.3', () => ['127.0.0.1', '10.1.1.1'])).toEqual(['127.0.1.3', '127.0.0.1']);
-  });
-});
-
-describe('kubeconfig', () => {
-  const text = [
-    'apiVersion: v1',
-    'kind: Config',
-    'current-context: proxy',
-    'clusters: [{name: local, cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: ' + Buffer.from('CA').toString('base64') + '}}]',
-    'users: [{name: proxy, user: {token: secret}}]',
-    'contexts: [{name: proxy, context: {cluster: local, user: proxy}}]',
-  ].join('\n');
-
-  test('reads the current context', () => {
-    expect(parseKubeconfig(text)).toMatchObject({ server: 'https://127.0.0.1:6443', caPem: 'CA', token: 'secret' });
-    expect(addressOf('https://127.0.0.1:6443')).toBe('127.0.0.1:6443');
-  });
-
-  test('names what is missing', () => {
-    expect(() => parseKubeconfig('current-context: x\ncontexts: []', 'p.conf')).toThrow(new KubeconfigError('p.conf', 'current-context "x" not found in contexts'));
   });
 });

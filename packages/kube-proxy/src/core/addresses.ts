@@ -1,10 +1,7 @@
 // IPv4 helpers and the one mapping the local process cluster depends on: a
 // ClusterIP (10.96.0.0/12 by default, not routable on a plain host) is served
 // at the loopback address with the same last three octets (10.96.3.7 ->
-// 127.96.3.7). Linux routes all of 127.0.0.0/8 to the loopback device, so any
-// process on the machine can reach that address without setup, and the
-// mapping needs no shared state: the kubelet (for <SVC>_SERVICE_HOST), the
-// DNS server and every node's proxy compute the same answer on their own.
+// 127.96.3.7); see loopbackServiceAddress in @kube-lite/api, re-exported here.
 
 /** The dotted quad is not a valid IPv4 address or CIDR. */
 export class AddressFormatError extends Error {
@@ -46,18 +43,9 @@ export function cidrContains(cidr: string, address: string): boolean {
   return Math.floor(value / blockSize) === Math.floor(base / blockSize);
 }
 
-/**
- * Where a ClusterIP is served under the userspace proxy on a shared host:
- * 127.<b>.<c>.<d> for a ClusterIP <a>.<b>.<c>.<d>. Undefined for a value that
- * is not an IPv4 address ("None", "", IPv6). Pod address blocks handed to
- * kubelets must stay clear of the mapped range (127.96.0.0/12 for the default
- * service CIDR), which they do as long as node blocks use 127.1-127.95.
- */
-export function loopbackServiceAddress(clusterIP: string): string | undefined {
-  const value = parseIPv4(clusterIP);
-  if (value === undefined) return undefined;
-  return formatIPv4(127 * 2 ** 24 + (value % 2 ** 24));
-}
+// The ClusterIP -> 127.b.c.d mapping itself lives in @kube-lite/api, so that
+// the kubelet (which must not import kube-proxy) computes the same address.
+export { loopbackServiceAddress } from '@kube-lite/api';
 
 /** How the proxy and DNS present a ClusterIP to clients: unchanged (kernel mode) or mapped to loopback (userspace). */
 export type ServiceAddressMapper = (clusterIP: string) => string | undefined;

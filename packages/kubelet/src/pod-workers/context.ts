@@ -4,7 +4,8 @@ import type { Pod } from '@kube-lite/api';
 import type { Clock } from '../clock';
 import type { ProbeManager } from '../probes/probe-manager';
 import type { ContainerRuntime } from '../runtime/runtime';
-import type { ConfigMapSource, SecretSource } from '../sources';
+import type { ConfigMapSource, SecretSource, ServiceSource } from '../sources';
+import type { ServiceAddressMapper } from './service-env';
 import type { StatusManager } from '../status/status-manager';
 import type { CrashLoopBackOff } from './backoff';
 
@@ -34,6 +35,9 @@ export interface WorkerContext {
   backOff: CrashLoopBackOff;
   secrets?: SecretSource;
   configMaps?: ConfigMapSource;
+  services?: ServiceSource;
+  /** Where containers reach a ClusterIP (service environment variables). */
+  serviceAddress: ServiceAddressMapper;
   nodeAllocatable: { cpuMillis: number; memoryBytes: number };
   log: KubeletLogger;
   recordEvent: PodEventRecorder;

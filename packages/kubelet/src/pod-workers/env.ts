@@ -1,9 +1,12 @@
 // A container's environment as upstream's kubelet builds it: envFrom first,
 // then env (later entries win), $(VAR) references expanded against what was
-// defined before, downward API fields and resource values resolved.
+// defined before and the service variables, downward API fields and resource
+// values resolved, then the service variables (service-env.ts) the container
+// did not define itself.
 import { Quantity, type Container, type ObjectFieldSelector, type Pod, type ResourceFieldSelector } from '@kube-lite/api';
 import { ContainerConfigError } from '../errors';
-import type { ConfigMapSource, SecretSource } from '../sources';
+import type { ConfigMapSource, SecretSource, ServiceSource } from '../sources';
+import { clusterIPAddress, serviceEnvironment, type ServiceAddressMapper } from './service-env';
 
 export interface EnvContext {
   pod: Pod;
@@ -13,6 +16,10 @@ export interface EnvContext {
   nodeAllocatable: { cpuMillis: number; memoryBytes: number };
   secrets?: SecretSource;
   configMaps?: ConfigMapSource;
+  /** The Services whose variables the container gets; none without it. */
+  services?: ServiceSource;
+  /** Where the container reaches a ClusterIP (the runtime decides); the ClusterIP itself by default. */
+  serviceAddress?: ServiceAddressMapper;
 }
 
 function podName(pod: Pod): string {
@@ -111,6 +118,12 @@ async function secretData(context: EnvContext, name: string): Promise<Record<str
 export async function buildContainerEnv(container: Container, context: EnvContext): Promise<{ name: string; value: string }[]> {
   const values = new Map<string, string>();
   const namespace = context.pod.metadata?.namespace ?? 'default';
+  const services = context.services === undefined ? [] : await context.services.listServices();
+  const serviceValues = serviceEnvironment(services, {
+    namespace,
+    enableServiceLinks: context.pod.spec?.enableServiceLinks ?? true,
+    serviceAddress: context.serviceAddress ?? clusterIPAddress,
+  });
   for (const source of container.envFrom ?? []) {
     const prefix = source.prefix ?? '';
     if (source.configMapRef) {
@@ -129,7 +142,7 @@ export async function buildContainerEnv(container: Container, context: EnvContex
   for (const variable of container.env ?? []) {
     const from = variable.valueFrom;
     if (!from) {
-      values.set(variable.name, expandReferences(variable.value ?? '', values));
+      values.set(variable.name, expandReferences(variable.value ?? '', serviceValues.size === 0 ? values : new Map([...serviceValues, ...values])));
       continue;
     }
     if (from.fieldRef) {
@@ -166,5 +179,6 @@ export async function buildContainerEnv(container: Container, context: EnvContex
   }
   // Every pod under kube-lite learns its IP, whatever its spec says.
   if (!values.has('POD_IP')) values.set('POD_IP', context.podIP);
+  for (const [name, value] of serviceValues) if (!values.has(name)) values.set(name, value);
   return [...values].map(([name, value]) => ({ name, value }));
 }

@@ -213,7 +213,16 @@ export class PodWorker {
   }
 
   private envContext(podIP: string): EnvContext {
-    return { pod: this.pod, podIP, hostIP: this.context.hostIP, nodeAllocatable: this.context.nodeAllocatable, secrets: this.context.secrets, configMaps: this.context.configMaps };
+    return {
+      pod: this.pod,
+      podIP,
+      hostIP: this.context.hostIP,
+      nodeAllocatable: this.context.nodeAllocatable,
+      secrets: this.context.secrets,
+      configMaps: this.context.configMaps,
+      services: this.context.services,
+      serviceAddress: this.context.serviceAddress,
+    };
   }
 
   private podLabels(): Record<string, string> {

@@ -5,17 +5,18 @@
 // that is still wanted are adopted by that pod's worker (a restarted kubelet
 // keeps its pods running).
 import os from 'node:os';
-import type { Pod } from '@kube-lite/api';
+import { loopbackServiceAddress, type Pod } from '@kube-lite/api';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { ProbeManager } from '../probes/probe-manager';
 import type { HandlerRunner } from '../probes/prober';
 import { CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from '../runtime/labels';
 import type { ContainerRuntime, ContainerStatus } from '../runtime/runtime';
-import type { ConfigMapSource, PodSource, SecretSource, StatusSink } from '../sources';
+import type { ConfigMapSource, PodSource, SecretSource, ServiceSource, StatusSink } from '../sources';
 import { StatusManager } from '../status/status-manager';
 import { CrashLoopBackOff, DEFAULT_BACKOFF, type BackOffOptions } from './backoff';
 import type { KubeletLogger, PodEventRecorder, WorkerContext } from './context';
 import { PodWorker, type PodWorkerState } from './pod-worker';
+import { clusterIPAddress, type ServiceAddressMapper } from './service-env';
 
 export interface PodWorkersOptions {
   /** This node's name (labels on runtime objects, spec.nodeName in env). */
@@ -29,6 +30,14 @@ export interface PodWorkersOptions {
   statusSink: StatusSink;
   secrets?: SecretSource;
   configMaps?: ConfigMapSource;
+  /** Services for the <SVC>_SERVICE_HOST/_PORT variables; none without it. */
+  services?: ServiceSource;
+  /**
+   * Where containers reach a ClusterIP: by default its loopback image under
+   * the process runtime (kube-proxy serves it there), the ClusterIP itself
+   * under any other runtime.
+   */
+  serviceAddress?: ServiceAddressMapper;
   /** Defaults to the system clock; tests pass a ManualClock. */
   clock?: Clock;
   /** How often the runtime is relisted and every pod re-synced (upstream: 1 s relist, 10 s resync). */
@@ -92,6 +101,8 @@ export class PodWorkers {
       }),
       secrets: options.secrets,
       configMaps: options.configMaps,
+      services: options.services,
+      serviceAddress: options.serviceAddress ?? (options.runtime.name === 'process' ? loopbackServiceAddress : clusterIPAddress),
       nodeAllocatable: options.nodeAllocatable ?? { cpuMillis: os.cpus().length * 1000, memoryBytes: os.totalmem() },
       log: options.log ?? jsonLogger,
       recordEvent,

@@ -7,10 +7,14 @@
 //   GET /attach/<namespace>/<pod>/[<uid>/]<container>?stdout&stderr                    (WebSocket)
 //   GET /stats/summary
 //   GET /metrics
-// Every path but /healthz needs `Authorization: Bearer <token>` when a token is set.
+// Every path but /healthz needs credentials once any are configured: a client
+// certificate signed by the client CA (how the API server authenticates, as
+// upstream's --client-ca-file), or `Authorization: Bearer <token>`. Anything
+// else is 401.
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { timingSafeEqual } from 'node:crypto';
 import { PassThrough, type Duplex } from 'node:stream';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
@@ -37,8 +41,19 @@ export interface KubeletServerOptions {
   port: number;
   /** Serve HTTPS with this PEM certificate and key; plain HTTP without. */
   tls?: { certificate: string | Buffer; key: string | Buffer };
-  /** Bearer token callers must present; undefined leaves the API open (tests, trusted networks). */
+  /**
+   * PEM CA whose client certificates authenticate callers (the API server's
+   * kubelet client certificate); needs tls. With neither this nor a token the
+   * API is open (tests, trusted networks).
+   */
+  clientCaPem?: string | Buffer;
+  /** Bearer token callers may present instead of a client certificate. */
   token?: string;
+}
+
+/** The options cannot work together (a client CA without TLS). */
+export class KubeletServerConfigError extends Error {
+  override readonly name = 'KubeletServerConfigError';
 }
 
 class HttpError extends Error {
@@ -79,7 +94,12 @@ export class KubeletServer {
     const handler = (request: http.IncomingMessage, response: http.ServerResponse): void => {
       void this.handle(request, response).catch((error: unknown) => sendStatus(response, error instanceof HttpError ? error : new HttpError(500, 'InternalError', (error as Error).message)));
     };
-    this.server = options.tls ? https.createServer({ cert: options.tls.certificate, key: options.tls.key }, handler) : http.createServer(handler);
+    if (options.clientCaPem !== undefined && options.tls === undefined) {
+      throw new KubeletServerConfigError('client certificate authentication (a client CA) needs the kubelet API to serve TLS');
+    }
+    // Certificates are asked for but not required by the handshake: /healthz stays open, the rest answers 401.
+    const clientAuthentication = options.clientCaPem === undefined ? {} : { ca: options.clientCaPem, requestCert: true, rejectUnauthorized: false };
+    this.server = options.tls ? https.createServer({ cert: options.tls.certificate, key: options.tls.key, ...clientAuthentication }, handler) : http.createServer(handler);
     this.server.on('upgrade', (request, socket, head) => {
       void this.upgrade(request, socket, head);
     });
@@ -118,7 +138,10 @@ export class KubeletServer {
 
   private authorized(request: http.IncomingMessage): boolean {
     const token = this.options.token;
-    if (token === undefined) return true;
+    if (token === undefined && this.options.clientCaPem === undefined) return true;
+    // authorized: the peer's certificate chains to the client CA (checked by the TLS handshake).
+    if (this.options.clientCaPem !== undefined && request.socket instanceof TLSSocket && request.socket.authorized) return true;
+    if (token === undefined) return false;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match) return false;

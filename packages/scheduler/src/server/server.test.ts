@@ -3,7 +3,6 @@ import { FakeApiClient, RESOURCES } from '@kube-lite/client';
 import { defaultConfiguration, SchedulerConfigError } from '../config';
 import { makeNode, makePod } from '../test-fixtures';
 import { FlagError, parseFlags } from './flags';
-import { addressOf, KubeconfigError, parseKubeconfig } from './kubeconfig';
 import { Scheduler } from './scheduler';
 
 async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
@@ -99,40 +98,5 @@ describe('flags', () => {
   ])('rejects %j', (argv, type, message) => {
     expect(() => parseFlags(argv, read)).toThrow(type);
     expect(() => parseFlags(argv, read)).toThrow(message);
-  });
-});
-
-describe('kubeconfig', () => {
-  const text = `
-apiVersion: v1
-kind: Config
-clusters:
-- name: kube-lite
-  cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: ${Buffer.from('CA PEM').toString('base64')}}
-users:
-- name: scheduler
-  user: {token: secret}
-contexts:
-- name: scheduler@kube-lite
-  context: {cluster: kube-lite, user: scheduler}
-current-context: scheduler@kube-lite
-`;
-
-  test('reads server, CA and token of the current context', () => {
-    expect(parseKubeconfig(text)).toMatchObject({ server: 'https://127.0.0.1:6443', caPem: 'CA PEM', token: 'secret', insecureSkipTlsVerify: false });
-  });
-
-  test('names the missing part', () => {
-    expect(() => parseKubeconfig(text.replace('current-context: scheduler@kube-lite', 'current-context: other'), 'k.yaml')).not.toThrow();
-    expect(() => parseKubeconfig('contexts: []', 'k.yaml')).toThrow(KubeconfigError);
-    expect(() => parseKubeconfig('contexts: []', 'k.yaml')).toThrow('kubeconfig k.yaml: current-context "" not found in contexts');
-  });
-
-  test.each([
-    ['https://10.0.0.1:6443', '10.0.0.1:6443'],
-    ['https://api.example', 'api.example:443'],
-    ['127.0.0.1:7000', '127.0.0.1:7000'],
-  ])('address of %s', (server, address) => {
-    expect(addressOf(server)).toBe(address);
   });
 });

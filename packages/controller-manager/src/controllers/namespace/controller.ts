@@ -21,32 +21,9 @@ export const CONTENT_REMAINING_RETRY_MS = 2_000;
 /** Removes spec.finalizers entries through namespaces/<name>/finalize; answers the namespace as stored. */
 export type NamespaceFinalizer = (namespace: Namespace) => Promise<Namespace>;
 
-/** The API server kept the finalizer: the client has no way to reach namespaces/finalize. */
-export class NamespaceFinalizeUnsupportedError extends Error {
-  override readonly name = 'NamespaceFinalizeUnsupportedError';
-}
-
-/**
- * The finalize call over an ApiClient. The client interface has no
- * namespaces/finalize verb yet; a client offering `finalizeNamespace(ns)` is
- * used, otherwise a plain update is tried and checked: an API server that
- * ignores spec.finalizers on update (as upstream does) leaves the finalizer,
- * which is reported as NamespaceFinalizeUnsupportedError.
- */
+/** The finalize call over an ApiClient: PUT namespaces/<name>/finalize, where only spec.finalizers is taken. */
 export function clientNamespaceFinalizer(client: ApiClient): NamespaceFinalizer {
-  return async (namespace) => {
-    const withFinalize = client as ApiClient & { finalizeNamespace?: (namespace: Namespace) => Promise<Namespace> };
-    if (typeof withFinalize.finalizeNamespace === 'function') return withFinalize.finalizeNamespace(namespace);
-    const stored = await client.namespaces().update(namespace);
-    const wanted = namespace.spec?.finalizers ?? [];
-    const left = (stored.spec?.finalizers ?? []).filter((finalizer) => !wanted.includes(finalizer));
-    if (left.length > 0) {
-      throw new NamespaceFinalizeUnsupportedError(
-        `namespace ${namespace.metadata?.name ?? ''}: the API server kept spec.finalizers ${JSON.stringify(left)} on update; it must be removed through PUT namespaces/${namespace.metadata?.name ?? ''}/finalize, which this client cannot call`,
-      );
-    }
-    return stored;
-  };
+  return (namespace) => client.namespaces().update(namespace, { subresource: 'finalize' });
 }
 
 /** The namespaced kinds a namespace is emptied of. */

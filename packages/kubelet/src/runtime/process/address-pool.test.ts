@@ -35,9 +35,10 @@ describe('images', () => {
 
   it('knows the sample app and shell images of any tag, and nothing else', () => {
     const images = builtinImages('/repo/examples/apps');
-    expect(findImage(images, 'ml-serving:1.0')?.command).toEqual([process.execPath, '/repo/examples/apps/ml-serving/server.js']);
+    expect(findImage(images, 'ml-serving:1.0')?.command).toEqual([process.execPath, '/repo/examples/apps/ml-serving/server.js', '--model-version=1.0']);
+    expect(findImage(images, 'ml-serving:2.0')?.command).toEqual([process.execPath, '/repo/examples/apps/ml-serving/server.js', '--model-version=2.0']);
     expect(findImage(images, 'busybox:1.36')?.args).toEqual(['/bin/sh']);
     expect(findImage(images, 'nginx:1.25')).toBeUndefined();
-    expect(findImage(images, 'ml-serving:2.0')).toBeUndefined();
+    expect(findImage(images, 'ml-serving:3.0')).toBeUndefined();
   });
 });

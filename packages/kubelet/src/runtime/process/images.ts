@@ -20,14 +20,18 @@ export function defaultExamplesDirectory(): string {
 /** The built-in images, keyed by normalized name (see normalizeImageName). */
 export function builtinImages(examplesDirectory = defaultExamplesDirectory()): Map<string, ImageDefinition> {
   const shell: ImageDefinition = { command: [], args: ['/bin/sh'], description: 'the host shell; give a command to run something else' };
-  const mlServing: ImageDefinition = {
-    command: [process.execPath, path.join(examplesDirectory, 'ml-serving', 'server.js')],
+  // One app, several "versions": the version is baked into the entrypoint as a
+  // real image would bake it into its ENV, so a rolling update from 1.0 to 2.0
+  // changes what every answer reports. $MODEL_VERSION still wins (set in the pod spec).
+  const mlServing = (version: string): ImageDefinition => ({
+    command: [process.execPath, path.join(examplesDirectory, 'ml-serving', 'server.js'), `--model-version=${version}`],
     args: [],
-    description: 'the ml-serving sample REST app (listens on $POD_IP:$PORT, default 80)',
-  };
+    description: `the ml-serving sample REST app, model version ${version} (listens on $POD_IP:$PORT, default 80)`,
+  });
   return new Map([
-    ['ml-serving:1.0', mlServing],
-    ['ml-serving:latest', mlServing],
+    ['ml-serving:1.0', mlServing('1.0')],
+    ['ml-serving:2.0', mlServing('2.0')],
+    ['ml-serving:latest', mlServing('2.0')],
     ['busybox:latest', shell],
     ['alpine:latest', shell],
     ['debian:latest', shell],
