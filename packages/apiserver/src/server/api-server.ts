@@ -211,6 +211,7 @@ function rejectUpgrade(socket: Duplex, error: StatusError): void {
 /** The Kubernetes-compatible HTTPS API server front end. */
 export class ApiServer {
   private readonly server: Server;
+  private readonly upgradedSockets = new Set<Duplex>();
   private readonly logger: Logger;
   readonly metrics: ApiServerMetrics;
   private readonly handlers = new Map<string, ServedResource>();
@@ -252,6 +253,10 @@ export class ApiServer {
       },
     );
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Upgraded connections (exec, attach, port-forward) leave the HTTP
+      // server's bookkeeping: stop() must end them itself.
+      this.upgradedSockets.add(socket);
+      socket.once('close', () => this.upgradedSockets.delete(socket));
       void this.handleUpgrade(request, socket, head);
     });
     // A TLS handshake from a port scanner or a client with the wrong CA is not the server's problem.
@@ -291,7 +296,10 @@ export class ApiServer {
     for (const watch of this.activeWatches) watch.finish('server-stopping');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    const timer = setTimeout(() => {
+      this.server.closeAllConnections();
+      for (const socket of this.upgradedSockets) socket.destroy();
+    }, graceMs);
     await closed;
     clearTimeout(timer);
   }
