@@ -35,6 +35,8 @@ describe('parseArguments', () => {
       '--token-auth-file', '/etc/k/tokens.csv',
       '--cert-dir', '/tmp/pki',
       '--kubeconfig-out', '/tmp/admin.conf',
+      '--kubelet-client-certificate', '/tmp/pki/kc.crt',
+      '--kubelet-client-key', '/tmp/pki/kc.key',
       '--v', '4',
       '--grpc-port', '7444',
       '--event-ttl', '30m',
@@ -52,6 +54,8 @@ describe('parseArguments', () => {
       tokenAuthFile: '/etc/k/tokens.csv',
       certDir: '/tmp/pki',
       kubeconfigOut: '/tmp/admin.conf',
+      kubeletClientCertificate: '/tmp/pki/kc.crt',
+      kubeletClientKey: '/tmp/pki/kc.key',
       verbosity: 4,
       grpcPort: 7444,
       eventTtlSeconds: 1800,
@@ -78,6 +82,7 @@ describe('parseArguments', () => {
     { argv: ['--no-such-flag'], message: "unknown option '--no-such-flag'" },
     { argv: ['--cert-dir'], message: "option '--cert-dir <dir>' argument missing" },
     { argv: ['stray'], message: 'too many arguments' },
+    { argv: ['--kubelet-client-certificate', '/tmp/kc.crt'], message: '--kubelet-client-certificate and --kubelet-client-key go together' },
   ])('$argv is a ConfigError mentioning $message', ({ argv, message }) => {
     expect(() => parseArguments(argv)).toThrow(ConfigError);
     expect(() => parseArguments(argv)).toThrow(message);

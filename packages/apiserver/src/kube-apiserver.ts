@@ -168,7 +168,7 @@ export async function startKubeApiServer(config: KubeApiServerConfig): Promise<R
       registry: running,
       store,
       async stop() {
-        await Promise.all([grpcServing.stop(500).then(() => process.stderr.write('DBG grpc stopped\n')), https.stop(500).then(() => process.stderr.write('DBG https stopped\n'))]);
+        await Promise.all([grpcServing.stop(500), https.stop(500)]);
         running.stop();
         store.close();
       },

@@ -168,6 +168,8 @@ export function kubeletComponent(layout: ClusterLayout, worker: WorkerLayout): C
       { flag: '--root-dir', value: worker.rootDir },
       { flag: '--pod-ip-block', value: worker.podIpBlock },
       { flag: '--node-status-update-frequency', value: NODE_STATUS_UPDATE_FREQUENCY },
+      // The kubelet API accepts only the API server's client certificate, issued from the cluster CA.
+      { flag: '--client-ca-file', value: layout.apiserver.caFile },
       // The process runtime is the kubelet's default; asking for docker must not be silently ignored.
       { flag: '--container-runtime', value: runtime, optional: runtime === 'process' },
     ],

@@ -49,6 +49,7 @@ describe('parseKubeletFlags', () => {
       port: 10250,
       address: '0.0.0.0',
       tls: undefined,
+      clientCaPem: undefined,
       apiToken: undefined,
       registerNode: true,
       nodeStatusUpdateFrequencyMs: 10_000,
@@ -69,6 +70,11 @@ describe('parseKubeletFlags', () => {
       name: '--token, --ca-file and --server over the kubeconfig',
       argv: ['--kubeconfig', '/etc/kubelet/kubeconfig', '--server', 'https://10.0.0.9:7000', '--token', 'flag-token', '--ca-file', '/etc/kubelet/ca.pem'],
       expected: { connection: { address: '10.0.0.9:7000', token: 'flag-token', tls: { caPem: 'OTHER CA' } } },
+    },
+    {
+      name: '--client-ca-file: the CA whose client certificates may call the kubelet API',
+      argv: ['--master', 'x:1', '--insecure', '--client-ca-file', '/etc/kubelet/ca.pem'],
+      expected: { clientCaPem: 'OTHER CA', apiToken: undefined },
     },
     {
       name: 'node identity, directories and the local-cluster shape',
@@ -103,6 +109,7 @@ describe('parseKubeletFlags', () => {
     { argv: ['--master', 'x:1', '--insecure', '--hostname-override', 'bad_name!'], message: /not a valid DNS subdomain/ },
     { argv: ['--master', 'x:1', '--insecure', '--tls-cert-file', '/a.crt'], message: /go together/ },
     { argv: ['--kubeconfig', '/missing'], message: /--kubeconfig: cannot read \/missing/ },
+    { argv: ['--master', 'x:1', '--insecure', '--client-ca-file', '/missing'], message: /--client-ca-file: cannot read \/missing/ },
     { argv: ['--master', 'x:1', '--insecure', '--bogus'], message: /unknown option '--bogus'/ },
   ];
   it.each(errors)('rejects $argv with a clear ConfigError', ({ argv, message }) => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { CertificateError, ensureCertificates, issueCertificate, subjectAltNamesOf } from './certs';
+import { CertificateError, createCertificateAuthority, ensureCertificates, ensureKubeletClientCertificate, issueCertificate, subjectAltNamesOf } from './certs';
 import { renderKubeconfig } from './kubeconfig';
 
 let directory: string;
@@ -65,6 +65,23 @@ describe('ensureCertificates', () => {
     const certificate = new X509Certificate(client.certificatePem);
     expect(certificate.subject).toBe('CN=system:node:n1\nO=system:nodes');
     expect(certificate.verify(new X509Certificate(pki.ca.certificatePem).publicKey)).toBe(true);
+  });
+});
+
+describe('ensureKubeletClientCertificate', () => {
+  test('issues a group-less client certificate from the CA once, and again only for a different CA', () => {
+    const pki = ensureCertificates({ certDir: directory, subjectAltNames: [] });
+    const first = ensureKubeletClientCertificate(directory, pki.ca);
+    const certificate = new X509Certificate(first.certificatePem);
+    expect(certificate.subject).toBe('CN=kube-apiserver-kubelet-client');
+    expect(certificate.verify(new X509Certificate(pki.ca.certificatePem).publicKey)).toBe(true);
+    expect(certificate.keyUsage).toContain('1.3.6.1.5.5.7.3.2');
+    expect(statSync(first.paths.key).mode & 0o777).toBe(0o600);
+    expect(ensureKubeletClientCertificate(directory, pki.ca).certificatePem).toBe(first.certificatePem);
+    const otherCa = createCertificateAuthority('other-ca');
+    const reissued = ensureKubeletClientCertificate(directory, otherCa);
+    expect(reissued.certificatePem).not.toBe(first.certificatePem);
+    expect(new X509Certificate(reissued.certificatePem).verify(new X509Certificate(otherCa.certificatePem).publicKey)).toBe(true);
   });
 });
 

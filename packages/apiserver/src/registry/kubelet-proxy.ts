@@ -197,10 +197,12 @@ export class KubeletProxySubresource implements ResourceHandler {
         }
         client.destroy();
       });
-      kubelet.on('close', () => { process.stderr.write('DBG kubelet close\n'); client.end(); });
-      client.on('end', () => process.stderr.write('DBG client end\n'));
-      client.on('finish', () => process.stderr.write('DBG client finish\n'));
-      client.on('close', () => process.stderr.write('DBG client close\n'));
+      kubelet.on('close', () => {
+        // The pipe into the kubelet is gone, leaving the client paused: read (and drop) what it still sends so its
+        // FIN arrives and the half-open socket closes instead of holding up server shutdown.
+        client.resume();
+        client.end();
+      });
       client.on('close', () => kubelet.destroy());
       client.on('error', () => kubelet.destroy());
     });

@@ -1,4 +1,4 @@
-import type { Deployment, KubeObject, Pod, PodDisruptionBudget } from '@kube-lite/api';
+import type { Deployment, KubeObject, Namespace, Pod, PodDisruptionBudget } from '@kube-lite/api';
 import type { WatchEvent } from '../api-client';
 import { ApiError, isAlreadyExists, isConflict, isGone, isNotFound } from '../errors';
 import { RESOURCES } from '../resources';
@@ -143,7 +143,8 @@ describe('FakeApiClient objects', () => {
   });
 
   it('keeps a deleted namespace until its spec.finalizers are removed through finalize, as the API server does', async () => {
-    const fake = new FakeApiClient({ objects: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' }, spec: { finalizers: ['kubernetes'] } }] });
+    const team: Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' }, spec: { finalizers: ['kubernetes'] } };
+    const fake = new FakeApiClient({ objects: [team] });
     await fake.namespaces().delete('team');
     const terminating = await fake.namespaces().get('team');
     expect(terminating.metadata).toHaveProperty('deletionTimestamp');
