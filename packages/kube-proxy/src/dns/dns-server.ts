@@ -35,7 +35,7 @@ const EDNS_PAYLOAD_BYTES = 1232;
 
 export class DnsServer {
   private zone: ClusterDnsZone = new ClusterDnsZone([], []);
-  private readonly udp: dgram.Socket;
+  private udp: dgram.Socket;
   private readonly tcp: net.Server;
   private readonly logger: Logger;
   private readonly metrics: ProxyMetrics;
@@ -45,12 +45,7 @@ export class DnsServer {
   constructor(private readonly options: DnsServerOptions = {}) {
     this.logger = options.logger ?? silentLogger;
     this.metrics = options.metrics ?? new ProxyMetrics();
-    this.udp = dgram.createSocket('udp4');
-    this.udp.on('message', (message, remote) => {
-      void this.handle(message, false).then((reply) => {
-        if (reply) this.udp.send(reply, remote.port, remote.address);
-      });
-    });
+    this.udp = this.createUdpSocket();
     this.tcp = net.createServer((socket) => this.acceptTcp(socket));
     this.tcp.maxConnections = options.maxTcpConnections ?? 128;
   }
@@ -62,33 +57,63 @@ export class DnsServer {
 
   async start(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    const port = this.options.port ?? 10053;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error) => reject(new ListenError(host, port, 'UDP', { cause: error }));
-      this.udp.once('error', onError);
-      this.udp.bind({ address: host, port, exclusive: true }, () => {
-        this.udp.off('error', onError);
-        resolve();
-      });
-    });
-    // The same port for TCP, also when the UDP port was picked by the system.
-    this.boundPort = this.udp.address().port;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (error: Error) => reject(new ListenError(host, this.boundPort, 'TCP', { cause: error }));
-        this.tcp.once('error', onError);
-        this.tcp.listen({ host, port: this.boundPort, exclusive: true }, () => {
-          this.tcp.off('error', onError);
-          resolve();
-        });
-      });
-    } catch (error) {
-      this.udp.close();
-      throw error;
+    const requestedPort = this.options.port ?? 10053;
+    // With port 0 the system picks a free TCP port, which another process
+    // may hold for UDP (or the other way round): pick again a few times.
+    const attempts = requestedPort === 0 ? 20 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.listen(host, requestedPort);
+        break;
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+      }
     }
     this.udp.on('error', (error) => this.logger.error('dns udp socket error', { err: String(error) }));
     this.tcp.on('error', (error) => this.logger.error('dns tcp server error', { err: String(error) }));
     this.logger.info('cluster dns listening', { address: `${host}:${this.boundPort}`, domain: this.zone.domain, forwardTo: this.options.forwarder?.upstream ?? null });
+  }
+
+  /** Binds TCP, then UDP on the same port; on failure leaves both closed and ready to try again. */
+  private async listen(host: string, requestedPort: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error) => reject(new ListenError(host, requestedPort, 'TCP', { cause: error }));
+      this.tcp.once('error', onError);
+      this.tcp.listen({ host, port: requestedPort, exclusive: true }, () => {
+        this.tcp.off('error', onError);
+        resolve();
+      });
+    });
+    this.boundPort = (this.tcp.address() as net.AddressInfo).port;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (error: Error) => reject(new ListenError(host, this.boundPort, 'UDP', { cause: error }));
+        this.udp.once('error', onError);
+        this.udp.bind({ address: host, port: this.boundPort, exclusive: true }, () => {
+          this.udp.off('error', onError);
+          resolve();
+        });
+      });
+    } catch (error) {
+      await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+      try {
+        this.udp.close();
+      } catch {
+        // The bind failed, so the socket never ran.
+      }
+      this.udp = this.createUdpSocket();
+      throw error;
+    }
+  }
+
+  private createUdpSocket(): dgram.Socket {
+    const udp = dgram.createSocket('udp4');
+    udp.on('message', (message, remote) => {
+      void this.handle(message, false).then((reply) => {
+        if (reply) udp.send(reply, remote.port, remote.address);
+      });
+    });
+    return udp;
   }
 
   port(): number {
