@@ -195,6 +195,35 @@ describe('ProcessRuntime', () => {
     expect(await readAll(await runtime.containerLogs(id, { tailLines: 3 }))).toBe('line38\nline39\nline40\n');
   });
 
+  it('finds sandboxes and containers by pod uid label, after removals and after a restart', async () => {
+    const first = newRuntime();
+    const ids: Record<string, { sandboxId: string; containerIds: string[] }> = {};
+    for (const name of ['a', 'b', 'c']) {
+      const sandboxId = await newSandbox(first, name);
+      const containerIds: string[] = [];
+      for (const container of ['one', 'two']) {
+        containerIds.push(await first.createContainer(sandboxId, containerConfig(container, { labels: { 'io.kubernetes.pod.uid': `uid-${name}`, 'io.kubernetes.container.name': container } })));
+      }
+      ids[name] = { sandboxId, containerIds };
+    }
+    await first.removeContainer(ids.b?.containerIds[0] ?? '');
+    await first.removePodSandbox(ids.c?.sandboxId ?? '');
+    await first.close();
+    const cases: { name: string; sandboxes: string[]; containers: string[] }[] = [
+      { name: 'a', sandboxes: [ids.a?.sandboxId ?? ''], containers: ids.a?.containerIds ?? [] },
+      { name: 'b', sandboxes: [ids.b?.sandboxId ?? ''], containers: ids.b?.containerIds.slice(1) ?? [] },
+      { name: 'c', sandboxes: [], containers: [] },
+    ];
+    for (const runtime of [first, newRuntime()]) {
+      for (const { name, sandboxes, containers } of cases) {
+        const selector = { 'io.kubernetes.pod.uid': `uid-${name}` };
+        expect((await runtime.listPodSandboxes({ labels: selector })).map((sandbox) => sandbox.id)).toEqual(sandboxes);
+        expect((await runtime.listContainers({ labels: selector })).map((container) => container.id)).toEqual(containers);
+        expect(await runtime.listContainers({ labels: { ...selector, 'io.kubernetes.container.name': 'two' } })).toHaveLength(containers.length > 0 ? 1 : 0);
+      }
+    }
+  });
+
   it('runs exec with and without a terminal', async () => {
     const runtime = newRuntime();
     const sandboxId = await newSandbox(runtime, 'exec');

@@ -18,7 +18,11 @@
 //   (KUBE_ROOT) holding a symlink at every mountPath, so `cat etc/config/x`
 //   (relative) or `cat $KUBE_ROOT/etc/config/x` reads the volume. An absolute
 //   workingDir inside a mountPath is translated to the volume's host directory.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+//
+// Startup cost matters (pods per second per node): nothing on the create/start
+// path blocks the event loop on a child process, state saves are coalesced
+// (state-file.ts) and per-pod lookups go through a pod-uid index.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -32,7 +36,7 @@ import {
   ImageNotKnownError,
   SandboxNotFoundError,
 } from '../errors';
-import { labelsMatch } from '../labels';
+import { labelsMatch, POD_UID_LABEL } from '../labels';
 import { LogLineSplitter, type LogStream } from '../log-format';
 import type {
   ContainerConfig,
@@ -52,7 +56,8 @@ import { AddressPool } from './address-pool';
 import { builtinImages, findImage, normalizeImageName, type ImageDefinition } from './images';
 import { DEFAULT_LOG_ROTATION, LogFileWriter, readContainerLog, type LogRotation } from './log-files';
 import { processAlive, processGroupMembers, readProcessStat } from './proc';
-import { loadRuntimeState, saveRuntimeState, type ContainerRecord, type RuntimeStateData } from './state-file';
+import { LabelIndex } from './label-index';
+import { loadRuntimeState, RuntimeStateSaver, type ContainerRecord, type RuntimeStateData } from './state-file';
 
 export interface ProcessRuntimeOptions {
   /** Directory for the runtime's state file, pipes, exit codes and container root trees. */
@@ -129,6 +134,11 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly pollIntervalMs: number;
   private readonly defaultPath: string;
   private readonly state: RuntimeStateData;
+  private readonly saver: RuntimeStateSaver;
+  private readonly sandboxesById = new Map<string, PodSandbox>();
+  private readonly containersById = new Map<string, ContainerRecord>();
+  private readonly sandboxesByPod = new LabelIndex(POD_UID_LABEL);
+  private readonly containersByPod = new LabelIndex(POD_UID_LABEL);
   private readonly live = new Map<string, LiveContainer>();
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
   private readonly cpuSamples = new Map<string, { timeMs: number; cpuNanoSeconds: number }>();
@@ -142,6 +152,9 @@ export class ProcessRuntime implements ContainerRuntime {
     this.pollIntervalMs = options.adoptedPollIntervalMs ?? 1000;
     this.defaultPath = options.defaultPath ?? DEFAULT_PATH;
     this.state = loadRuntimeState(this.stateFile);
+    this.saver = new RuntimeStateSaver(this.stateFile, () => this.state);
+    for (const sandbox of this.state.sandboxes) this.indexSandbox(sandbox);
+    for (const record of this.state.containers) this.indexContainer(record);
     this.adoptRunningContainers();
   }
 
@@ -158,7 +171,7 @@ export class ProcessRuntime implements ContainerRuntime {
     if (!allocation) throw new AddressExhaustedError(this.pool.block);
     const id = randomBytes(16).toString('hex');
     this.state.nextAddressIndex = allocation.nextIndex;
-    this.state.sandboxes.push({
+    const sandbox: PodSandbox = {
       id,
       name: config.name,
       namespace: config.namespace,
@@ -170,29 +183,34 @@ export class ProcessRuntime implements ContainerRuntime {
       labels: { ...config.labels },
       annotations: { ...(config.annotations ?? {}), hostname: config.hostname },
       logDirectory: config.logDirectory,
-    });
-    fs.mkdirSync(config.logDirectory, { recursive: true });
+    };
+    this.state.sandboxes.push(sandbox);
+    this.indexSandbox(sandbox);
+    await fs.promises.mkdir(config.logDirectory, { recursive: true });
     this.save();
     return id;
   }
 
   async stopPodSandbox(sandboxId: string): Promise<void> {
     const sandbox = this.sandbox(sandboxId);
-    const running = this.state.containers.filter((record) => record.status.sandboxId === sandboxId && record.status.state === 'running');
+    const running = this.sandboxContainers(sandbox).filter((record) => record.status.state === 'running');
     await Promise.all(running.map((record) => this.stopContainer(record.status.id, 0)));
     sandbox.state = 'notready';
     this.save();
   }
 
   async removePodSandbox(sandboxId: string): Promise<void> {
-    if (!this.state.sandboxes.some((sandbox) => sandbox.id === sandboxId)) return;
-    for (const record of this.state.containers.filter((record) => record.status.sandboxId === sandboxId)) await this.removeContainer(record.status.id);
-    this.state.sandboxes = this.state.sandboxes.filter((sandbox) => sandbox.id !== sandboxId);
+    const sandbox = this.sandboxesById.get(sandboxId);
+    if (!sandbox) return;
+    for (const record of this.sandboxContainers(sandbox)) await this.removeContainer(record.status.id);
+    this.state.sandboxes = this.state.sandboxes.filter((candidate) => candidate.id !== sandboxId);
+    this.sandboxesById.delete(sandboxId);
+    this.sandboxesByPod.delete(sandboxId, sandbox.labels);
     this.save();
   }
 
   async listPodSandboxes(filter: SandboxFilter = {}): Promise<PodSandbox[]> {
-    return this.state.sandboxes
+    return this.sandboxCandidates(filter)
       .filter((sandbox) => (!filter.id || sandbox.id === filter.id) && (!filter.state || sandbox.state === filter.state) && labelsMatch(sandbox.labels, filter.labels))
       .map((sandbox) => structuredClone(sandbox));
   }
@@ -214,8 +232,8 @@ export class ProcessRuntime implements ContainerRuntime {
     const id = randomBytes(16).toString('hex');
     const directory = this.containerDirectory(id);
     const root = path.join(directory, 'root');
-    fs.mkdirSync(root, { recursive: true });
-    for (const stream of ['stdout', 'stderr']) makeFifo(path.join(directory, `${stream}.fifo`));
+    await fs.promises.mkdir(root, { recursive: true });
+    await makeFifos(['stdout', 'stderr'].map((stream) => path.join(directory, `${stream}.fifo`)));
 
     // The symlink tree standing in for mounts (see the file comment).
     for (const mount of config.mounts) {
@@ -231,7 +249,7 @@ export class ProcessRuntime implements ContainerRuntime {
     for (const mount of config.mounts) env[volumeEnvName(mount.volumeName)] = mount.hostPath;
     const workingDir = this.resolveWorkingDir(config, root);
 
-    this.state.containers.push({
+    const record: ContainerRecord = {
       status: {
         id,
         sandboxId,
@@ -249,7 +267,9 @@ export class ProcessRuntime implements ContainerRuntime {
       argv,
       env,
       workingDir,
-    });
+    };
+    this.state.containers.push(record);
+    this.indexContainer(record);
     this.save();
     return id;
   }
@@ -329,19 +349,21 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   async removeContainer(containerId: string): Promise<void> {
-    const record = this.state.containers.find((candidate) => candidate.status.id === containerId);
+    const record = this.containersById.get(containerId);
     if (!record) return;
     if (record.status.state === 'running') await this.stopContainer(containerId, 0);
     this.detach(containerId);
     fs.rmSync(this.containerDirectory(containerId), { recursive: true, force: true });
     for (const file of [record.status.logPath, ...rotatedSiblings(record.status.logPath)]) fs.rmSync(file, { force: true });
     this.state.containers = this.state.containers.filter((candidate) => candidate.status.id !== containerId);
+    this.containersById.delete(containerId);
+    this.containersByPod.delete(containerId, record.status.labels);
     this.cpuSamples.delete(containerId);
     this.save();
   }
 
   async listContainers(filter: ContainerFilter = {}): Promise<ContainerStatus[]> {
-    return this.state.containers
+    return this.containerCandidates(filter)
       .map((record) => record.status)
       .filter(
         (status) =>
@@ -392,10 +414,12 @@ export class ProcessRuntime implements ContainerRuntime {
     return () => this.listeners.delete(listener);
   }
 
+  /** Stops watching containers (they keep running) and waits until the state file holds every change. */
   async close(): Promise<void> {
     this.closed = true;
     for (const id of [...this.live.keys()]) this.detach(id);
     this.listeners.clear();
+    await this.saver.flush();
   }
 
   // ---- internals ----
@@ -553,20 +577,59 @@ export class ProcessRuntime implements ContainerRuntime {
     return path.join(this.options.stateDirectory, 'containers', containerId);
   }
 
+  private indexSandbox(sandbox: PodSandbox): void {
+    this.sandboxesById.set(sandbox.id, sandbox);
+    this.sandboxesByPod.add(sandbox.id, sandbox.labels);
+  }
+
+  private indexContainer(record: ContainerRecord): void {
+    this.containersById.set(record.status.id, record);
+    this.containersByPod.add(record.status.id, record.status.labels);
+  }
+
+  /** The sandboxes the filter can match: by id or pod uid through the indexes, else all. */
+  private sandboxCandidates(filter: SandboxFilter): PodSandbox[] {
+    if (filter.id) {
+      const sandbox = this.sandboxesById.get(filter.id);
+      return sandbox ? [sandbox] : [];
+    }
+    const ids = this.sandboxesByPod.candidates(filter.labels);
+    if (!ids) return this.state.sandboxes;
+    return ids.flatMap((id) => this.sandboxesById.get(id) ?? []);
+  }
+
+  /** The containers the filter can match: by id or pod uid through the indexes, else all. */
+  private containerCandidates(filter: ContainerFilter): ContainerRecord[] {
+    if (filter.id) {
+      const record = this.containersById.get(filter.id);
+      return record ? [record] : [];
+    }
+    const ids = this.containersByPod.candidates(filter.labels);
+    if (!ids) return this.state.containers;
+    return ids.flatMap((id) => this.containersById.get(id) ?? []);
+  }
+
+  /** A sandbox's containers; they carry its pod-uid label, so the index narrows the search. */
+  private sandboxContainers(sandbox: PodSandbox): ContainerRecord[] {
+    const ids = this.containersByPod.candidates(sandbox.labels);
+    const candidates = ids ? ids.flatMap((id) => this.containersById.get(id) ?? []) : this.state.containers;
+    return candidates.filter((record) => record.status.sandboxId === sandbox.id);
+  }
+
   private sandbox(sandboxId: string): PodSandbox {
-    const sandbox = this.state.sandboxes.find((candidate) => candidate.id === sandboxId);
+    const sandbox = this.sandboxesById.get(sandboxId);
     if (!sandbox) throw new SandboxNotFoundError(sandboxId);
     return sandbox;
   }
 
   private record(containerId: string): ContainerRecord {
-    const record = this.state.containers.find((candidate) => candidate.status.id === containerId);
+    const record = this.containersById.get(containerId);
     if (!record) throw new ContainerNotFoundError(containerId);
     return record;
   }
 
   private save(): void {
-    if (!this.closed) saveRuntimeState(this.stateFile, this.state);
+    if (!this.closed) this.saver.request();
   }
 
   private emit(event: RuntimeEvent): void {
@@ -603,8 +666,12 @@ function rotatedSiblings(logPath: string): string[] {
   }
 }
 
-function makeFifo(file: string): void {
-  if (fs.existsSync(file)) return;
+/** Named pipes (see the file comment) for the given paths, those that do not exist yet, in one asynchronous child process. */
+async function makeFifos(files: string[]): Promise<void> {
+  const missing = files.filter((file) => !fs.existsSync(file));
+  if (missing.length === 0) return;
   // Node has no mkfifo; the coreutils tool is on every Linux host this runtime targets.
-  execFileSync('mkfifo', ['-m', '600', file]);
+  await new Promise<void>((resolve, reject) => {
+    execFile('mkfifo', ['-m', '600', ...missing], (error) => (error ? reject(error) : resolve()));
+  });
 }

@@ -1,6 +1,9 @@
 // The process runtime's memory across kubelet restarts: which sandboxes and
 // containers exist, their processes and the pod IPs in use. Written whole and
-// atomically (temp file + rename) after every change; it is small.
+// atomically (temp file + rename). Writing it synchronously after every change
+// cost O(n) per change on the kubelet's only thread (O(n²) for n pods), so
+// RuntimeStateSaver coalesces: one asynchronous write at a time, and changes
+// made meanwhile go out together in the next one.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerConfig, ContainerStatus, PodSandbox } from '../runtime';
@@ -45,9 +48,63 @@ export function loadRuntimeState(file: string): RuntimeStateData {
   }
 }
 
-export function saveRuntimeState(file: string, data: RuntimeStateData): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.tmp`;
-  fs.writeFileSync(temporary, JSON.stringify(data));
-  fs.renameSync(temporary, file);
+let saverCount = 0;
+
+/**
+ * Writes the latest state behind the caller's back: request() after a change,
+ * flush() to wait until the file holds everything requested so far. A write
+ * that fails is retried with the next request or flush; flush() rejects with
+ * its error.
+ */
+export class RuntimeStateSaver {
+  private writing: Promise<void> | undefined;
+  private pending = false;
+  private lastError: unknown;
+  // Per saver: two runtimes on one directory (a test's kubelet "restart") must not share a temp file.
+  private readonly temporary: string;
+
+  constructor(
+    private readonly file: string,
+    private readonly snapshot: () => RuntimeStateData,
+  ) {
+    saverCount += 1;
+    this.temporary = `${file}.${process.pid}-${saverCount}.tmp`;
+  }
+
+  request(): void {
+    this.pending = true;
+    if (!this.writing) this.writing = this.drain();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending && !this.writing) this.writing = this.drain();
+    while (this.writing) await this.writing;
+    if (this.lastError !== undefined) {
+      const error = this.lastError;
+      this.lastError = undefined;
+      throw error;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending) {
+        this.pending = false;
+        // Serialized now, not when the write was requested: every change so far goes out.
+        const text = JSON.stringify(this.snapshot());
+        try {
+          await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
+          await fs.promises.writeFile(this.temporary, text);
+          await fs.promises.rename(this.temporary, this.file);
+          this.lastError = undefined;
+        } catch (error) {
+          this.lastError = error;
+          this.pending = true;
+          break;
+        }
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
 }
