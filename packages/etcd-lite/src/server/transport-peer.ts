@@ -4,6 +4,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '../raft/types';
+import type { RaftMessageBatch } from './peer-message-codec';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { messageToWire } from './raft-storage-codec';
@@ -13,7 +14,6 @@ import {
   TO_METADATA_KEY,
   formatId,
   raftPeerService,
-  type WireMessageBatch,
   type WireSnapshotChunk,
 } from './transport-service';
 
@@ -74,7 +74,7 @@ export class PeerSender {
   /** Queue as an array with a moving head, compacted lazily: O(1) push and shift. */
   private queue: Message[] = [];
   private queueHead = 0;
-  private call: grpc.ClientWritableStream<WireMessageBatch> | undefined;
+  private call: grpc.ClientWritableStream<RaftMessageBatch> | undefined;
   private connected = false;
   private waitingForDrain = false;
   private pumpScheduled = false;
@@ -100,9 +100,18 @@ export class PeerSender {
     return this.queue.length - this.queueHead;
   }
 
-  /** Queues `m`; when the queue is full, drops it and reports the peer unreachable. Never blocks. */
+  /**
+   * Queues `m`; when the queue is full, drops it and reports the peer
+   * unreachable. Never blocks. A proposal forwarded while the last attempt
+   * to reach the peer failed is dropped too; see dropQueuedProposals().
+   */
   enqueue(m: Message): void {
     if (this.stopped) return;
+    if (m.type === 'MsgProp' && this.call === undefined) {
+      this.recordFailure();
+      this.logger.debug('dropped proposal to unreachable peer', {});
+      return;
+    }
     if (this.queuedMessages >= this.settings.maxQueuedMessages) {
       this.recordFailure();
       this.logger.debug('dropped message to peer: queue full', { type: m.type, maxQueuedMessages: this.settings.maxQueuedMessages });
@@ -254,7 +263,7 @@ export class PeerSender {
     });
   }
 
-  private onStreamEnded(call: grpc.ClientWritableStream<WireMessageBatch>, error: grpc.ServiceError | undefined): void {
+  private onStreamEnded(call: grpc.ClientWritableStream<RaftMessageBatch>, error: grpc.ServiceError | undefined): void {
     if (this.call !== call) return;
     const wasConnected = this.connected;
     this.call = undefined;
@@ -262,6 +271,7 @@ export class PeerSender {
     this.waitingForDrain = false;
     if (this.stopped) return;
     this.recordFailure();
+    this.dropQueuedProposals();
     const reason = error ? error.details || error.message : 'stream closed by peer';
     if (error?.code === grpc.status.FAILED_PRECONDITION) {
       this.logger.error('peer refused our messages', { reason });
@@ -306,7 +316,7 @@ export class PeerSender {
       }
       this.compactQueue();
       this.settings.metrics?.peerSentBytesTotal.inc({ To: formatId(this.peerId) }, batchBytes);
-      if (!call.write({ messages: batch.map(messageToWire) })) {
+      if (!call.write({ messages: batch })) {
         this.waitingForDrain = true;
         call.once('drain', () => {
           this.waitingForDrain = false;
@@ -315,6 +325,25 @@ export class PeerSender {
         return;
       }
     }
+  }
+
+  /**
+   * Forwarded proposals do not wait for a peer that cannot be reached, as
+   * in etcd's transport: the member that proposed answers its client with a
+   * timeout, and Raft never retries a proposal. Kept, one could reach the
+   * peer seconds later (when it restarts) and be committed after its client
+   * was told it failed. Every other message is harmless when late (Raft
+   * ignores stale terms and indexes) and useful to a peer that comes back.
+   */
+  private dropQueuedProposals(): void {
+    const kept: Message[] = [];
+    for (let position = this.queueHead; position < this.queue.length; position++) {
+      const queued = this.queue[position]!;
+      if (queued.type === 'MsgProp') this.recordFailure();
+      else kept.push(queued);
+    }
+    this.queue = kept;
+    this.queueHead = 0;
   }
 
   private compactQueue(): void {

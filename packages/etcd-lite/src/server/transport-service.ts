@@ -3,6 +3,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { decodeMessageBatch, encodeMessageBatch, type RaftMessageBatch } from './peer-message-codec';
 import { RAFTPB_PROTO_PATH, type WireMessage } from './raft-storage-codec';
 
 /** Hex cluster id of the sender; a receiver in another cluster refuses the call. */
@@ -11,10 +12,6 @@ export const CLUSTER_ID_METADATA_KEY = 'etcdlite-cluster-id';
 export const FROM_METADATA_KEY = 'etcdlite-from';
 /** Hex member id the sender believes it is talking to. */
 export const TO_METADATA_KEY = 'etcdlite-to';
-
-export interface WireMessageBatch {
-  messages: WireMessage[];
-}
 
 export interface WireSnapshotChunk {
   message?: WireMessage | null;
@@ -26,7 +23,7 @@ export type Empty = Record<string, never>;
 
 export interface RaftPeerService {
   definition: grpc.ServiceDefinition;
-  send: grpc.MethodDefinition<WireMessageBatch, Empty>;
+  send: grpc.MethodDefinition<RaftMessageBatch, Empty>;
   sendSnapshot: grpc.MethodDefinition<WireSnapshotChunk, Empty>;
 }
 
@@ -41,10 +38,17 @@ export function raftPeerService(): RaftPeerService {
     defaults: true,
     arrays: true,
   });
-  const definition = packageDefinition['etcdlite.raftpb.RaftPeer'] as grpc.ServiceDefinition;
+  const generated = packageDefinition['etcdlite.raftpb.RaftPeer'] as grpc.ServiceDefinition;
+  // Send carries every replicated entry: its batches go through the dedicated codec.
+  const send: grpc.MethodDefinition<RaftMessageBatch, Empty> = {
+    ...(generated['Send'] as grpc.MethodDefinition<RaftMessageBatch, Empty>),
+    requestSerialize: encodeMessageBatch,
+    requestDeserialize: decodeMessageBatch,
+  };
+  const definition: grpc.ServiceDefinition = { ...generated, Send: send };
   loaded = {
     definition,
-    send: definition['Send'] as grpc.MethodDefinition<WireMessageBatch, Empty>,
+    send,
     sendSnapshot: definition['SendSnapshot'] as grpc.MethodDefinition<WireSnapshotChunk, Empty>,
   };
   return loaded;

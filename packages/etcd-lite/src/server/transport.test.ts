@@ -128,6 +128,33 @@ describe('PeerTransport', () => {
     expect(b.received.map((m) => m.index)).toEqual(sent.slice(0, 100).map((m) => m.index));
   });
 
+  test('drops forwarded proposals when the peer cannot be reached, keeps the other messages', async () => {
+    const port = await freePort();
+    const a = member(1);
+    a.transport.addPeer(2, [`http://127.0.0.1:${port}`]);
+    const proposal = (index: number): Message =>
+      message({ type: 'MsgProp', from: 1, to: 2, entries: [{ index: 0, term: 0, type: 'normal', data: Buffer.from(`put ${index}`) }] });
+    // Queued while the first attempt is under way, dropped when it fails.
+    a.transport.send([proposal(1), app(1, 2, 1)]);
+    await waitFor('unreachable report', () => a.unreachable.includes(2));
+    // Dropped at once when the last attempt failed, or when the attempt under way fails.
+    const reportsBefore = a.unreachable.length;
+    a.transport.send([proposal(2), app(1, 2, 2)]);
+    await waitFor('another failed attempt', () => a.unreachable.length > reportsBefore);
+
+    const b = member(2);
+    await b.transport.listen(`http://127.0.0.1:${port}`);
+    await waitFor('the appends', () => b.received.length >= 2);
+    // Once connected, proposals go through again.
+    await waitFor('a proposal after the reconnection', () => {
+      a.transport.send([proposal(3)]);
+      return b.received.some((m) => m.type === 'MsgProp');
+    });
+    const proposals = b.received.filter((m) => m.type === 'MsgProp').map((m) => Buffer.from(m.entries[0]!.data).toString());
+    expect(new Set(proposals)).toEqual(new Set(['put 3']));
+    expect(b.received.filter((m) => m.type === 'MsgApp').map((m) => m.index)).toEqual([1, 2]);
+  });
+
   test('reconnects after the peer goes down and comes back on the same URL', async () => {
     const a = member(1);
     const b = member(2);

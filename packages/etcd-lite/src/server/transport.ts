@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '../raft/types';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { RaftMessageBatch } from './peer-message-codec';
 import { messageFromWire } from './raft-storage-codec';
 import { PeerSender, PeerUrlError, dialTarget, type PeerSenderSettings } from './transport-peer';
 import {
@@ -18,7 +19,6 @@ import {
   parseIdMetadata,
   raftPeerService,
   type Empty,
-  type WireMessageBatch,
   type WireSnapshotChunk,
 } from './transport-service';
 
@@ -135,7 +135,7 @@ export class PeerTransport {
   register(server: grpc.Server): void {
     const service = raftPeerService();
     server.addService(service.definition, {
-      Send: (call: grpc.ServerReadableStream<WireMessageBatch, Empty>, callback: grpc.sendUnaryData<Empty>) =>
+      Send: (call: grpc.ServerReadableStream<RaftMessageBatch, Empty>, callback: grpc.sendUnaryData<Empty>) =>
         this.handleSend(call, callback),
       SendSnapshot: (call: grpc.ServerReadableStream<WireSnapshotChunk, Empty>, callback: grpc.sendUnaryData<Empty>) =>
         this.handleSendSnapshot(call, callback),
@@ -216,7 +216,7 @@ export class PeerTransport {
     return undefined;
   }
 
-  private handleSend(call: grpc.ServerReadableStream<WireMessageBatch, Empty>, callback: grpc.sendUnaryData<Empty>): void {
+  private handleSend(call: grpc.ServerReadableStream<RaftMessageBatch, Empty>, callback: grpc.sendUnaryData<Empty>): void {
     const refusal = this.refusal(call.metadata);
     if (refusal !== undefined) {
       callback(refusal);
@@ -225,8 +225,8 @@ export class PeerTransport {
     const from = parseIdMetadata(call.metadata, FROM_METADATA_KEY);
     // Early headers tell the sender the stream was accepted; see PeerSender.openStream.
     call.sendMetadata(new grpc.Metadata());
-    call.on('data', (batch: WireMessageBatch) => {
-      for (const wire of batch.messages) this.deliver(messageFromWire(wire), from);
+    call.on('data', (batch: RaftMessageBatch) => {
+      for (const message of batch.messages) this.deliver(message, from);
     });
     call.on('end', () => callback(null, {}));
     call.on('error', (error: Error) => this.logger.debug('peer stream ended', { remotePeerId: formatId(from), error }));
