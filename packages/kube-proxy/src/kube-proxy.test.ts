@@ -215,6 +215,20 @@ describe('KubeProxy (userspace) on loopback', () => {
     expect(reply.body).toMatch(/^502 bad gateway: could not connect to service default\/web \(tried 127\.0\.2\.(9|10):\d+, 127\.0\.2\.(9|10):\d+\)\n$/);
   });
 
+  test('refusing endpoints do not count as attempts: the ingress tries every endpoint before giving up', async () => {
+    const dead = ['127.0.2.11', '127.0.2.12', '127.0.2.13', '127.0.2.14', '127.0.2.15'].map((ip) => ({ ip }));
+    const live = backends[0];
+    await setEndpoints(endpointsOf('web', [
+      { addresses: dead, ports: [{ name: 'http', port: refusedPort }] },
+      { addresses: [{ ip: live?.ip ?? '' }], ports: [{ name: 'http', port: live?.port ?? 1 }] },
+    ]));
+    await eventually(() => proxy.forwardingTable.get('default/web:http')?.clusterEndpoints.length === 6, 'five dead endpoints and a live one');
+    for (let index = 0; index < 6; index++) {
+      const reply = await viaIngress('/app');
+      expect(reply.status).toBe(200);
+    }
+  });
+
   test('a deleted Service closes its listeners', async () => {
     await client.delete(RESOURCES.services, 'default', 'echo');
     await eventually(() => !proxy.forwardingTable.has('default/echo:udp'), 'echo removed');

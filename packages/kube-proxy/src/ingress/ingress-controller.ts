@@ -28,7 +28,12 @@ export interface IngressControllerOptions {
   maxSocketsPerEndpoint?: number;
   /** Idle time on an upstream socket (connect or response) before the request fails with 504. 60 s by default, as nginx's proxy_read_timeout. */
   upstreamTimeoutMs?: number;
-  /** Endpoints tried for one request before answering 502. 3 by default. */
+  /**
+   * Endpoints tried for one request after failures that happened once connected
+   * (reset, closed) before answering 502; 3 by default. Endpoints that refuse or
+   * cannot be reached do not count: a pod that just exited is skipped and every
+   * other endpoint is tried, so a rolling update loses no request.
+   */
   maxAttempts?: number;
   logger?: Logger;
   metrics?: ProxyMetrics;
@@ -42,6 +47,8 @@ interface BackendState {
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/** Connection errors that mean the endpoint never saw the request (a pod that just exited, an address gone). */
+const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 function forwardHeaders(headers: IncomingHttpHeaders, remove: ReadonlySet<string>): Record<string, string | string[]> {
   const connectionTokens = new Set(
@@ -186,12 +193,12 @@ export class IngressController {
       this.reply(response, started, 503, `503 service unavailable: no ready endpoints for service ${state.serviceName}\n`);
       return;
     }
-    this.forward(request, response, started, key, state.serviceName, match.upstreamPath, new Set());
+    this.forward(request, response, started, key, state.serviceName, match.upstreamPath, new Set(), 0);
   }
 
-  private forward(request: IncomingMessage, response: ServerResponse, started: number, key: string, serviceName: string, path: string, tried: Set<string>): void {
+  private forward(request: IncomingMessage, response: ServerResponse, started: number, key: string, serviceName: string, path: string, tried: Set<string>, connectedFailures: number): void {
     const endpoint = this.balancer.next(key, undefined, tried);
-    if (!endpoint || tried.size >= this.maxAttempts) {
+    if (!endpoint || connectedFailures >= this.maxAttempts) {
       this.reply(response, started, 502, `502 bad gateway: could not connect to service ${serviceName} (tried ${[...tried].join(', ')})\n`);
       return;
     }
@@ -246,7 +253,8 @@ export class IngressController {
         return;
       }
       this.metrics.ingressUpstreamRetriesTotal.inc();
-      this.forward(request, response, started, key, serviceName, path, tried);
+      const neverConnected = error.code !== undefined && NOT_CONNECTED_CODES.has(error.code);
+      this.forward(request, response, started, key, serviceName, path, tried, connectedFailures + (neverConnected ? 0 : 1));
     });
     response.on('close', () => {
       if (!response.writableFinished) upstream.destroy();

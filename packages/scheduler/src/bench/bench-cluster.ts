@@ -99,6 +99,8 @@ export interface RunningScheduler {
 export interface BenchClusterOptions {
   /** When set, kube-apiserver and kube-scheduler write V8 CPU profiles (.cpuprofile) here when they exit. */
   cpuProfileDir?: string;
+  /** More kube-apiserver flags (e.g. the fast profile's toleration seconds). */
+  apiServerFlags?: readonly string[];
 }
 
 /** The name this process's CPU time is reported under. */
@@ -106,6 +108,7 @@ export const BENCH_PROCESS_NAME = 'bench client';
 
 export class BenchCluster {
   private readonly schedulers = new Set<ComponentProcess>();
+  private readonly components = new Set<ComponentProcess>();
 
   private constructor(
     private readonly directory: string,
@@ -118,6 +121,7 @@ export class BenchCluster {
     private readonly caPem: string,
     private readonly adminToken: string,
     private readonly schedulerKubeconfig: string,
+    private readonly controllerManagerKubeconfig: string,
     private readonly nodeFlags: readonly string[],
     /** An admin client over gRPC. */
     readonly client: GrpcApiClient,
@@ -129,8 +133,14 @@ export class BenchCluster {
     const directory = mkdtempSync(join(tmpdir(), 'kube-lite-bench-scheduler-'));
     const adminToken = randomBytes(32).toString('base64url');
     const schedulerToken = randomBytes(32).toString('base64url');
+    const controllerManagerToken = randomBytes(32).toString('base64url');
     const tokenFile = join(directory, 'tokens.csv');
-    writeFileSync(tokenFile, `${adminToken},admin,admin,system:masters\n${schedulerToken},system:kube-scheduler,system:kube-scheduler\n`, { mode: 0o600 });
+    const tokens = [
+      `${adminToken},admin,admin,system:masters`,
+      `${schedulerToken},system:kube-scheduler,system:kube-scheduler`,
+      `${controllerManagerToken},system:kube-controller-manager,system:kube-controller-manager`,
+    ];
+    writeFileSync(tokenFile, tokens.join('\n') + '\n', { mode: 0o600 });
     let etcd: EtcdCluster | undefined;
     let apiserver: ComponentProcess | undefined;
     try {
@@ -148,6 +158,7 @@ export class BenchCluster {
           '--advertise-address=127.0.0.1',
           `--cert-dir=${join(directory, 'pki')}`,
           `--token-auth-file=${tokenFile}`,
+          ...(options.apiServerFlags ?? []),
         ],
         nodeFlags,
         (line) => {
@@ -170,8 +181,10 @@ export class BenchCluster {
       const grpcAddress = `127.0.0.1:${grpcPort}`;
       const schedulerKubeconfig = join(directory, 'kube-scheduler.kubeconfig');
       writeFileSync(schedulerKubeconfig, kubeconfigText(url, caPem, 'system:kube-scheduler', schedulerToken), { mode: 0o600 });
+      const controllerManagerKubeconfig = join(directory, 'kube-controller-manager.kubeconfig');
+      writeFileSync(controllerManagerKubeconfig, kubeconfigText(url, caPem, 'system:kube-controller-manager', controllerManagerToken), { mode: 0o600 });
       const client = new GrpcApiClient({ address: grpcAddress, token: adminToken, tls: { caPem } });
-      return new BenchCluster(directory, etcd, started, url, grpcAddress, caPem, adminToken, schedulerKubeconfig, nodeFlags, client);
+      return new BenchCluster(directory, etcd, started, url, grpcAddress, caPem, adminToken, schedulerKubeconfig, controllerManagerKubeconfig, nodeFlags, client);
     } catch (error) {
       await apiserver?.stop();
       await etcd?.stop();
@@ -201,9 +214,21 @@ export class BenchCluster {
     };
   }
 
+  /** Starts the kube-controller-manager binary under its own identity (no leader election, no HTTP port) with more flags. */
+  startControllerManager(flags: readonly string[] = []): ComponentProcess {
+    const manager = spawnNode(
+      'kube-controller-manager',
+      builtFile('@kube-lite/controller-manager', 'cli.js'),
+      [`--kubeconfig=${this.controllerManagerKubeconfig}`, `--master=${this.grpcAddress}`, '--leader-elect=false', '--port=0', ...flags],
+      this.nodeFlags,
+    );
+    this.components.add(manager);
+    return manager;
+  }
+
   /** Says why the cluster cannot go on, when a process has died; undefined while all run. */
   failure(): string | undefined {
-    for (const component of [this.apiserver, ...this.schedulers]) if (!component.running) return `${component.name} exited\n${component.describe()}`;
+    for (const component of [this.apiserver, ...this.schedulers, ...this.components]) if (!component.running) return `${component.name} exited\n${component.describe()}`;
     return undefined;
   }
 
@@ -241,6 +266,7 @@ export class BenchCluster {
   async stop(): Promise<void> {
     this.client.close();
     for (const scheduler of this.schedulers) await scheduler.stop();
+    for (const component of this.components) await component.stop();
     await this.apiserver.stop();
     await this.etcd.stop();
     rmSync(this.directory, { recursive: true, force: true });
