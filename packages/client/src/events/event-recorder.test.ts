@@ -1,4 +1,5 @@
 import type { Event, Node, Pod } from '@kube-lite/api';
+import type { ApiClient } from '../api-client';
 import { ApiError } from '../errors';
 import { FakeApiClient } from '../fake/fake-api-client';
 import { RESOURCES } from '../resources';
@@ -123,11 +124,37 @@ describe('EventRecorder', () => {
   });
 
   it('drops events past maxPending instead of queueing without bound', async () => {
-    const { fake, recorder, warnings } = setup({ maxPending: 2, burst: 100 });
+    const { fake, recorder, warnings } = setup({ maxPending: 2, burst: 100, maxConcurrentWrites: 1 });
     for (let i = 0; i < 5; i += 1) recorder.record(pod, 'Normal', 'Tick', `tick ${i}`);
     await recorder.flush();
     // The first event is taken off the queue at once, so two more fit behind it.
     expect(events(fake)).toHaveLength(3);
     expect(warnings.filter((warning) => warning === 'event queue full; dropping event')).toHaveLength(2);
+  });
+
+  it('writes several events at once, yet repeats of one event still aggregate into one Event', async () => {
+    const fake = new FakeApiClient();
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const slowly = async <T>(write: () => Promise<T>): Promise<T> => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      return write();
+    };
+    const client = {
+      events: (namespace: string) => ({
+        create: (event: Event) => slowly(() => fake.events(namespace).create(event)),
+        patch: (name: string, type: 'strategic', patch: unknown) => slowly(() => fake.events(namespace).patch(name, type, patch)),
+      }),
+    } as unknown as ApiClient;
+    const recorder = new EventRecorder({ client, component: 'kube-scheduler', maxConcurrentWrites: 4, nowMs: () => START_MS });
+    for (let i = 0; i < 20; i++) recorder.record({ ...pod, metadata: { ...pod.metadata, name: `web-${i}`, uid: `uid-${i}` } }, 'Normal', 'Scheduled', `assigned web-${i}`);
+    for (let i = 0; i < 3; i++) recorder.record(pod, 'Warning', 'FailedScheduling', '0/3 nodes are available');
+    await recorder.flush();
+    expect(mostInFlight).toBe(4);
+    expect(events(fake)).toHaveLength(21);
+    expect(events(fake).find((event) => event.reason === 'FailedScheduling')?.count).toBe(3);
   });
 });

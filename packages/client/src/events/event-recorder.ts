@@ -7,7 +7,8 @@
 // - each object may burst 25 events, then gets one more per 5 minutes, so a
 //   hot loop cannot flood the API server;
 // - record() never throws and never waits: events are written in the
-//   background, one at a time, from a bounded queue, and failures are logged.
+//   background from a bounded queue, a few at a time (repeats of one event
+//   one after the other, so they aggregate), and failures are logged.
 import { formatTime, type Event, type KubeObject, type ObjectReference } from '@kube-lite/api';
 import type { ApiClient } from '../api-client';
 import { isNotFound } from '../errors';
@@ -29,6 +30,8 @@ export interface EventRecorderOptions {
   refillIntervalMs?: number;
   /** Events waiting to be written; more are dropped (and logged). 1000 by default. */
   maxPending?: number;
+  /** Event writes in flight at once; 8 by default. One at a time cannot keep up with a scheduler binding hundreds of pods a second. */
+  maxConcurrentWrites?: number;
   /** Distinct events and objects remembered for aggregation and rate limiting; 4096 by default. */
   maxCacheEntries?: number;
   /** Clock for timestamps, aggregation and rate limiting; Date.now by default. */
@@ -100,8 +103,11 @@ export class EventRecorder {
   private readonly logger: Logger;
   private readonly aggregates: LruMap<Aggregate>;
   private readonly buckets: LruMap<Bucket>;
+  private readonly maxConcurrentWrites: number;
   private readonly pending: PendingEvent[] = [];
-  private draining: Promise<void> | undefined;
+  private readonly workers = new Set<Promise<void>>();
+  /** The write in flight per aggregation key: a repeat waits for it, so it patches the Event the first one created. */
+  private readonly writing = new Map<string, Promise<void>>();
   private nameCounter = 0;
   private closed = false;
 
@@ -113,6 +119,7 @@ export class EventRecorder {
     this.burst = options.burst ?? 25;
     this.refillIntervalMs = options.refillIntervalMs ?? 5 * 60_000;
     this.maxPending = options.maxPending ?? 1000;
+    this.maxConcurrentWrites = Math.max(1, options.maxConcurrentWrites ?? 8);
     this.nowMs = options.nowMs ?? Date.now;
     this.logger = options.logger ?? silentLogger;
     this.aggregates = new LruMap(options.maxCacheEntries ?? 4096);
@@ -139,7 +146,7 @@ export class EventRecorder {
       }
       const text = message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 3)}...` : message;
       this.pending.push({ involvedObject, type, reason, message: text, atMs });
-      this.draining ??= this.drain();
+      this.startWorkers();
     } catch (error) {
       this.logger.error('could not record event', { reason, error });
     }
@@ -147,7 +154,7 @@ export class EventRecorder {
 
   /** Resolves when every event recorded so far has been written (or has failed). */
   async flush(): Promise<void> {
-    while (this.draining !== undefined) await this.draining;
+    while (this.workers.size > 0) await Promise.all([...this.workers]);
   }
 
   /** Stops recording, after writing what is pending. */
@@ -168,23 +175,35 @@ export class EventRecorder {
     return allowed;
   }
 
-  private async drain(): Promise<void> {
-    try {
-      for (let next = this.pending.shift(); next !== undefined; next = this.pending.shift()) {
-        try {
-          await this.write(next);
-        } catch (error) {
-          this.logger.warn('could not write event', { object: next.involvedObject.name, reason: next.reason, error });
-        }
-      }
-    } finally {
-      this.draining = undefined;
+  private startWorkers(): void {
+    while (this.workers.size < Math.min(this.maxConcurrentWrites, this.pending.length)) {
+      const worker: Promise<void> = this.work().finally(() => this.workers.delete(worker));
+      this.workers.add(worker);
     }
   }
 
-  private async write(pending: PendingEvent): Promise<void> {
-    const { involvedObject, type, reason, message, atMs } = pending;
-    const key = [this.component, this.host, involvedObject.kind, involvedObject.namespace, involvedObject.name, involvedObject.uid, involvedObject.apiVersion, type, reason, message].join('\u0000');
+  private async work(): Promise<void> {
+    for (let next = this.pending.shift(); next !== undefined; next = this.pending.shift()) {
+      const pending = next;
+      const { involvedObject, type, reason, message } = pending;
+      const key = [this.component, this.host, involvedObject.kind, involvedObject.namespace, involvedObject.name, involvedObject.uid, involvedObject.apiVersion, type, reason, message].join('\u0000');
+      const before = this.writing.get(key);
+      const written = (async () => {
+        await before;
+        try {
+          await this.write(key, pending);
+        } catch (error) {
+          this.logger.warn('could not write event', { object: involvedObject.name, reason, error });
+        }
+      })();
+      this.writing.set(key, written);
+      await written;
+      if (this.writing.get(key) === written) this.writing.delete(key);
+    }
+  }
+
+  private async write(key: string, pending: PendingEvent): Promise<void> {
+    const { message, atMs } = pending;
     const timestamp = formatTime(atMs);
     const previous = this.aggregates.get(key);
     if (previous !== undefined && atMs - previous.lastSeenMs <= this.aggregationWindowMs) {
