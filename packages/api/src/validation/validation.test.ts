@@ -192,6 +192,23 @@ describe('workloads', () => {
   });
 });
 
+test('a statefulset container may mount a volumeClaimTemplate by name, and nothing else unknown', () => {
+  const sts = (mount: string): KubeObject =>
+    ({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: 'default' },
+      spec: {
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ ...container, volumeMounts: [{ name: mount, mountPath: '/data' }] }] } },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+      },
+    }) as KubeObject;
+  expect(causes(sts('data'))).toEqual([]);
+  expect(causes(sts('other'))).toEqual(['spec.template.spec.containers[0].volumeMounts[0].name: Not found: "other"']);
+});
+
 describe('services and others', () => {
   const service = (spec: Record<string, unknown>, name = 'web'): KubeObject =>
     ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }], ...spec } }) as KubeObject;

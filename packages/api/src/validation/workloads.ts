@@ -193,8 +193,14 @@ export function validateStatefulSet(statefulSet: StatefulSet): FieldError[] {
   errors.push(...nonNegative(spec.replicas, specPath.child('replicas')));
   errors.push(...nonNegative(spec.minReadySeconds, specPath.child('minReadySeconds')));
   errors.push(...nonNegative(spec.revisionHistoryLimit, specPath.child('revisionHistoryLimit')));
-  errors.push(...validateSelectorAndTemplate(spec.selector, spec.template, specPath, 'statefulset'));
-  errors.push(...validateLongRunningTemplate(spec.template, specPath.child('template')));
+  // Containers may mount a volumeClaimTemplate by name: the template is checked with the claims as volumes, as upstream.
+  const claimNames = (spec.volumeClaimTemplates ?? []).map((claim) => claim.metadata?.name ?? '');
+  const template = claimNames.length === 0 || !spec.template?.spec ? spec.template : {
+    ...spec.template,
+    spec: { ...spec.template.spec, volumes: [...(spec.template.spec.volumes ?? []), ...claimNames.map((claimName) => ({ name: claimName, persistentVolumeClaim: { claimName } }))] },
+  };
+  errors.push(...validateSelectorAndTemplate(spec.selector, template, specPath, 'statefulset'));
+  errors.push(...validateLongRunningTemplate(template, specPath.child('template')));
   return errors;
 }
 

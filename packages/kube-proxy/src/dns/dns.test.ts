@@ -13,6 +13,7 @@ const services = [
   serviceOf('db', { clusterIP: 'None', ports: [{ name: 'sql', port: 5432 }] }, 'data'),
   serviceOf('ext', { type: 'ExternalName', externalName: 'example.org.' }),
   serviceOf('empty', { clusterIP: 'None', ports: [{ port: 80 }] }),
+  serviceOf('portless', { clusterIP: 'None' }),
 ];
 const endpoints = [
   endpointsOf('web', [{ addresses: [{ ip: '127.1.0.2' }], ports: [{ name: 'http', port: 8080 }] }]),
@@ -27,6 +28,7 @@ const endpoints = [
     ],
     'data',
   ),
+  endpointsOf('portless', [{ addresses: [{ ip: '127.1.0.20', hostname: 'portless-0' }] }]),
 ];
 
 function summarize(answer: ReturnType<ClusterDnsZone['answer']>): unknown {
@@ -65,6 +67,8 @@ describe('ClusterDnsZone', () => {
     ['_http._udp.web.default.svc.cluster.local', 'SRV', { rcode: 'NXDOMAIN', answers: [] }],
     ['ext.default.svc.cluster.local', 'A', { rcode: 'NOERROR', answers: ['CNAME example.org'] }],
     ['empty.default.svc.cluster.local', 'A', { rcode: 'NOERROR', answers: [] }],
+    ['portless.default.svc.cluster.local', 'A', { rcode: 'NOERROR', answers: ['A 127.1.0.20'] }],
+    ['portless-0.portless.default.svc.cluster.local', 'A', { rcode: 'NOERROR', answers: ['A 127.1.0.20'] }],
     ['missing.default.svc.cluster.local', 'A', { rcode: 'NXDOMAIN', answers: [] }],
     ['web.other.svc.cluster.local', 'A', { rcode: 'NXDOMAIN', answers: [] }],
     ['default.svc.cluster.local', 'A', { rcode: 'NOERROR', answers: [] }],

@@ -14,7 +14,7 @@
 import type { Answer, RecordType, SrvAnswer, StringAnswer } from 'dns-packet';
 import type { Endpoints, Service } from '@kube-lite/api';
 import { identityServiceAddress, isIPv4, type ServiceAddressMapper } from '../core/addresses';
-import { readyEndpoints, type ServiceEndpoint } from '../core/service-table';
+import { readyEndpoints } from '../core/service-table';
 
 export interface ZoneOptions {
   /** The cluster domain, "cluster.local" by default. */
@@ -78,18 +78,21 @@ export class ClusterDnsZone {
       const address = headless ? undefined : serviceAddress(spec.clusterIP ?? '');
       if (!headless && address === undefined) continue;
       const own = this.records(serviceName);
-      const hostOf = (endpoint: ServiceEndpoint) => `${endpoint.hostname ?? dashedIp(endpoint.ip)}.${serviceName}`;
+      const hostOf = (endpoint: { ip: string; hostname?: string }) => `${endpoint.hostname ?? dashedIp(endpoint.ip)}.${serviceName}`;
       if (address !== undefined) own.a.push(address);
-      for (const port of spec.ports ?? []) {
-        const ready = readyEndpoints(endpoints, port.name ?? '', port.protocol ?? 'TCP');
-        if (headless) {
-          for (const endpoint of ready) {
+      if (headless) {
+        // Every ready address, whatever its ports: a headless Service may have none at all.
+        for (const subset of endpoints?.subsets ?? []) {
+          for (const endpoint of subset.addresses ?? []) {
             if (!own.a.includes(endpoint.ip)) own.a.push(endpoint.ip);
             const host = this.records(hostOf(endpoint));
             if (!host.a.includes(endpoint.ip)) host.a.push(endpoint.ip);
           }
         }
+      }
+      for (const port of spec.ports ?? []) {
         if (!port.name) continue;
+        const ready = readyEndpoints(endpoints, port.name, port.protocol ?? 'TCP');
         const srv = this.records(`_${port.name.toLowerCase()}._${(port.protocol ?? 'TCP').toLowerCase()}.${serviceName}`);
         if (headless) for (const endpoint of ready) srv.srv.push({ port: endpoint.port, target: hostOf(endpoint) });
         else srv.srv.push({ port: port.port, target: serviceName });
