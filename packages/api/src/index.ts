@@ -114,6 +114,7 @@ export {
   type ResourceTotals,
 } from './pods';
 export { POD_TEMPLATE_HASH_LABEL, podTemplateHash, podTemplatesEqualIgnoringHash, semanticEqual } from './semantic';
+export * from './storage';
 
 // Patches.
 export { applyJsonPatch, applyMergePatch, applyPatch, applyStrategicMergePatch, createMergePatch, patchTypeOf, type JsonPatchOperation, type PatchType } from './patch';

@@ -112,6 +112,7 @@ const ENTRIES: Entry[] = [
   { group: 'rbac.authorization.k8s.io', versions: ['v1'], kind: 'ClusterRole', resource: 'clusterroles', namespaced: false },
   { group: 'rbac.authorization.k8s.io', versions: ['v1'], kind: 'RoleBinding', resource: 'rolebindings' },
   { group: 'rbac.authorization.k8s.io', versions: ['v1'], kind: 'ClusterRoleBinding', resource: 'clusterrolebindings', namespaced: false },
+  { group: 'storage.k8s.io', versions: ['v1'], kind: 'StorageClass', resource: 'storageclasses', shortNames: ['sc'], namespaced: false },
   { group: 'metrics.k8s.io', versions: ['v1beta1'], kind: 'PodMetrics', resource: 'pods', verbs: READ_VERBS, storage: null },
   { group: 'metrics.k8s.io', versions: ['v1beta1'], kind: 'NodeMetrics', resource: 'nodes', namespaced: false, verbs: READ_VERBS, storage: null },
 ];
@@ -136,7 +137,7 @@ function toInfo(entry: Entry): ResourceInfo {
 const RESOURCES: readonly ResourceInfo[] = ENTRIES.map(toInfo);
 
 /** The core group's version list and the named groups, in discovery order. */
-const GROUP_ORDER = ['', 'apps', 'batch', 'autoscaling', 'networking.k8s.io', 'coordination.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'metrics.k8s.io'];
+const GROUP_ORDER = ['', 'apps', 'batch', 'autoscaling', 'networking.k8s.io', 'coordination.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io', 'metrics.k8s.io'];
 
 export function allResources(): readonly ResourceInfo[] {
   return RESOURCES;

@@ -114,4 +114,26 @@ describe('main', () => {
     }
     expect(written.join('')).toBe('kube-apiserver: --secure-port: "abc" is not a port number (0-65535; 0 picks a free port)\n');
   });
+
+  test('a bad --encryption-provider-config names the file and field, hides the key and exits 2 before reaching etcd', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'kube-lite-cli-enc-'));
+    const file = join(directory, 'encryption.yaml');
+    const shortKey = Buffer.alloc(10, 7).toString('base64');
+    writeFileSync(file, `apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - aescbc: {keys: [{name: k1, secret: "${shortKey}"}]}\n`);
+    const written: string[] = [];
+    const original = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => {
+      written.push(chunk);
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      expect(await main(['--etcd-servers', 'http://127.0.0.1:1', '--cert-dir', directory, '--encryption-provider-config', file, '--v', '0'])).toBe(2);
+    } finally {
+      process.stderr.write = original;
+      rmSync(directory, { recursive: true, force: true });
+    }
+    const output = written.join('');
+    expect(output).toContain(`kube-apiserver: --encryption-provider-config ${file}: resources[0].providers[0].aescbc.keys[0].secret: Invalid value: "REDACTED": secret is not of the expected length, got 10, expected one of [16 24 32]\n`);
+    expect(output).not.toContain(shortKey);
+  });
 });

@@ -5,6 +5,7 @@
 import { ConfigError, parseArguments, type ApiServerConfig } from './config';
 import { startKubeApiServer } from './kube-apiserver';
 import { Logger } from './server';
+import { EncryptionConfigError } from './storage';
 
 export async function main(argv: readonly string[]): Promise<number> {
   let config: ApiServerConfig;
@@ -23,7 +24,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const logger = new Logger({ level: config.verbosity >= 4 ? 'debug' : 'info' });
-  const running = await startKubeApiServer({ ...config, logger });
+  let running;
+  try {
+    running = await startKubeApiServer({ ...config, logger });
+  } catch (error) {
+    // A bad --encryption-provider-config is a configuration mistake like a bad flag.
+    if (error instanceof EncryptionConfigError) {
+      process.stderr.write(`kube-apiserver: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   logger.info('serving', { url: running.url, grpcPort: running.grpcPort });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {

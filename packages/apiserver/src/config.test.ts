@@ -43,6 +43,7 @@ describe('parseArguments', () => {
       '--default-not-ready-toleration-seconds', '5',
       '--default-unreachable-toleration-seconds', '6',
       '--min-request-timeout', '60',
+      '--encryption-provider-config', '/etc/k/encryption.yaml',
     ]);
     expect(config).toEqual({
       etcdServers: ['http://10.0.0.1:2379', 'https://10.0.0.2:2379'],
@@ -62,6 +63,7 @@ describe('parseArguments', () => {
       defaultNotReadyTolerationSeconds: 5,
       defaultUnreachableTolerationSeconds: 6,
       minRequestTimeoutSeconds: 60,
+      encryptionProviderConfig: '/etc/k/encryption.yaml',
     });
   });
 

@@ -65,6 +65,10 @@ export interface ApiServerConfig {
   defaultUnreachableTolerationSeconds?: number;
   /** Minimum watch lifetime when clients give no timeoutSeconds (--min-request-timeout); default 1800. */
   minRequestTimeoutSeconds?: number;
+  /** How often the kubelets are scraped for metrics.k8s.io (--metric-resolution, metrics-server's flag); default 15 seconds. */
+  metricResolutionSeconds?: number;
+  /** EncryptionConfiguration file (--encryption-provider-config): which resources are encrypted at rest, with which keys; unset stores everything as it is. */
+  encryptionProviderConfig?: string;
 }
 
 export type ParseResult = { kind: 'config'; config: ApiServerConfig } | { kind: 'help'; text: string };
@@ -182,6 +186,8 @@ function buildCommand(): Command {
     .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds of the not-ready NoExecute toleration added to every pod', '300')
     .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds of the unreachable NoExecute toleration added to every pod', '300')
     .option('--min-request-timeout <seconds>', 'minimum lifetime of a watch without timeoutSeconds (randomized up to twice this)', '1800')
+    .option('--metric-resolution <duration>', 'how often every Ready node\'s kubelet is scraped for metrics.k8s.io (kubectl top, autoscaling; default 15s)')
+    .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1) naming the resources to encrypt at rest and their providers (aescbc, aesgcm, identity)')
     .addOption(new Option('-v, --v <level>', 'log verbosity (4 or more logs every request)').default('2'))
     .exitOverride()
     .allowExcessArguments(false);
@@ -230,6 +236,15 @@ export function parseArguments(argv: readonly string[]): ParseResult {
   };
   if (raw.tokenAuthFile !== undefined) config.tokenAuthFile = raw.tokenAuthFile;
   if (raw.kubeconfigOut !== undefined) config.kubeconfigOut = raw.kubeconfigOut;
+  if (raw.metricResolution !== undefined) {
+    const seconds = parseDurationSeconds('--metric-resolution', raw.metricResolution);
+    if (seconds < 1) throw new ConfigError(`--metric-resolution: "${raw.metricResolution}" must be at least 1s`);
+    config.metricResolutionSeconds = seconds;
+  }
+  if (raw.encryptionProviderConfig !== undefined) {
+    if (raw.encryptionProviderConfig.trim() === '') throw new ConfigError('--encryption-provider-config: must name a file');
+    config.encryptionProviderConfig = raw.encryptionProviderConfig;
+  }
   if ((raw.kubeletClientCertificate === undefined) !== (raw.kubeletClientKey === undefined)) {
     throw new ConfigError('--kubelet-client-certificate and --kubelet-client-key go together: give both or neither');
   }

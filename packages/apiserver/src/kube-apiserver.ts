@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { allResources } from '@kube-lite/api';
 import {
   ClientCertificateAuthenticator,
   FixedPolicyAuthorizer,
@@ -26,7 +27,7 @@ import type { ApiServerConfig } from './config';
 import { DEFAULT_GRPC_PORT, startGrpcFrontEnd, type RunningGrpcFrontEnd } from './grpc';
 import { Registry, type KubeletProxyOptions } from './registry';
 import { ApiServer, Logger, type HealthCheck } from './server';
-import { EtcdHealthCheck, EtcdStore } from './storage';
+import { EncryptionTransformer, EtcdHealthCheck, EtcdStore, loadEncryptionConfig } from './storage';
 
 export interface KubeApiServerConfig extends ApiServerConfig {
   /** How pods/log, exec, attach and portforward reach kubelets (https on 10250 unless the Node says otherwise). */
@@ -66,7 +67,8 @@ export interface RunningKubeApiServer {
 export async function startKubeApiServer(config: KubeApiServerConfig): Promise<RunningKubeApiServer> {
   if (config.etcdServers.length === 0) throw new Error('--etcd-servers: at least one etcd URL is required');
   const logger = config.logger ?? new Logger({ level: config.verbosity >= 4 ? 'debug' : 'info' });
-  const store = new EtcdStore({ endpoints: config.etcdServers });
+  const transformer = encryptionTransformer(config, logger);
+  const store = new EtcdStore({ endpoints: config.etcdServers, ...(transformer !== undefined ? { transformer } : {}) });
   let registry: Registry | undefined;
   let grpcFrontEnd: RunningGrpcFrontEnd | undefined;
   let server: ApiServer | undefined;
@@ -86,6 +88,8 @@ export async function startKubeApiServer(config: KubeApiServerConfig): Promise<R
       defaultUnreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds ?? 300,
       kubeletProxy: { clientCertificate: kubeletClientCertificate, ...(config.kubeletProxy ?? {}) },
       log: (record) => logger.warn('watch cache', { ...record }),
+      metricResolutionMs: (config.metricResolutionSeconds ?? 15) * 1000,
+      metricsLog: (message, fields) => logger.warn(message, fields),
     });
     const tokens =
       config.tokenAuthFile !== undefined
@@ -180,6 +184,16 @@ export async function startKubeApiServer(config: KubeApiServerConfig): Promise<R
     store.close();
     throw error;
   }
+}
+
+/** The --encryption-provider-config transformer (EncryptionConfigError for a bad file); undefined when not configured. */
+function encryptionTransformer(config: KubeApiServerConfig, logger: Logger): EncryptionTransformer | undefined {
+  if (config.encryptionProviderConfig === undefined) return undefined;
+  const stored = allResources().flatMap((info) => (info.storagePrefix === undefined ? [] : [{ group: info.group, resource: info.resource, storagePrefix: info.storagePrefix }]));
+  const transformer = new EncryptionTransformer(loadEncryptionConfig(config.encryptionProviderConfig), stored);
+  // Provider types and key names only: key material never reaches a log.
+  logger.info('encryption at rest', { config: config.encryptionProviderConfig, resources: transformer.describe() });
+  return transformer;
 }
 
 /** --kubelet-client-certificate/--kubelet-client-key when given, else the one issued from the cluster CA into --cert-dir. */

@@ -31,6 +31,7 @@ export const RESOURCES = Object.freeze({
   ingressClasses: ref('networking.k8s.io', 'v1', 'ingressclasses'),
   leases: ref('coordination.k8s.io', 'v1', 'leases'),
   podDisruptionBudgets: ref('policy', 'v1', 'poddisruptionbudgets'),
+  storageClasses: ref('storage.k8s.io', 'v1', 'storageclasses'),
 });
 
 /** Thrown when a ResourceRef names nothing the scheme serves. */

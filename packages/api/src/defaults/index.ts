@@ -15,6 +15,7 @@ import {
   defaultSecret,
   defaultService,
 } from './others';
+import { defaultStorageClass } from './storage';
 
 export { addDefaultTolerations, defaultImagePullPolicy, defaultPod, defaultPodSpec, imageTag, NOT_READY_TAINT_KEY, UNREACHABLE_TAINT_KEY } from './pod';
 export * from './workloads';
@@ -39,6 +40,7 @@ const DEFAULTERS: Record<string, (object: any) => void> = {
   HorizontalPodAutoscaler: defaultHorizontalPodAutoscaler,
   RoleBinding: defaultRoleBinding,
   ClusterRoleBinding: defaultRoleBinding,
+  StorageClass: defaultStorageClass,
 };
 
 /** A deep copy of `object` with upstream's defaults for its kind applied; unknown kinds are copied unchanged. */

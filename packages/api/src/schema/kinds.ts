@@ -926,6 +926,19 @@ register('rbac.authorization.k8s.io/v1', 'ClusterRole', kind({ rules: list(polic
 register('rbac.authorization.k8s.io/v1', 'RoleBinding', roleBinding);
 register('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', roleBinding);
 register(
+  'storage.k8s.io/v1',
+  'StorageClass',
+  kind({
+    provisioner: string,
+    parameters: stringMap,
+    reclaimPolicy: string,
+    mountOptions: stringList,
+    allowVolumeExpansion: boolean,
+    volumeBindingMode: string,
+    allowedTopologies: list(object({ matchLabelExpressions: list(object({ key: string, values: stringList })) })),
+  }),
+);
+register(
   'metrics.k8s.io/v1beta1',
   'PodMetrics',
   kind({ timestamp: time, window: string, containers: list(object({ name: string, usage: resourceList })) }),

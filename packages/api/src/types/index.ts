@@ -6,3 +6,4 @@ export * from './batch';
 export * from './autoscaling';
 export * from './networking';
 export * from './other';
+export * from './storage';

@@ -27,6 +27,7 @@ import {
   validateServiceAccount,
   validateServiceUpdate,
 } from './others';
+import { validateStorageClass, validateStorageClassUpdate } from './storage';
 import {
   validateCronJob,
   validateCronJobUpdate,
@@ -50,6 +51,7 @@ export { validateAnnotations, validateLabels, validateObjectMeta, validateObject
 export { validatePod, validatePodSpec, validatePodTemplateSpec, validatePodUpdate, validateResourceRequirements, validateTolerations } from './pod';
 export * from './workloads';
 export * from './others';
+export * from './storage';
 
 export type ValidationOptions = CronJobValidationOptions;
 
@@ -85,6 +87,7 @@ const CREATE: Record<string, Validator> = {
   ClusterRole: (o) => validateRole(o, false),
   RoleBinding: (o) => validateRoleBinding(o, false),
   ClusterRoleBinding: (o) => validateRoleBinding(o, true),
+  StorageClass: validateStorageClass,
 };
 
 const UPDATE: Record<string, UpdateValidator> = {
@@ -100,6 +103,7 @@ const UPDATE: Record<string, UpdateValidator> = {
   CronJob: validateCronJobUpdate,
   RoleBinding: (n, p) => validateRoleBindingUpdate(n, p, false),
   ClusterRoleBinding: (n, p) => validateRoleBindingUpdate(n, p, true),
+  StorageClass: validateStorageClassUpdate,
 };
 
 /**

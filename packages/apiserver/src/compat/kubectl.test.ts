@@ -141,6 +141,26 @@ describe('create and apply', () => {
     expect(managers).toEqual(expect.arrayContaining(['kubectl/Apply', 'kubectl-label/Update']));
   });
 
+  test('apply --server-side over fields another manager owns: 409 with upstream wording, --force-conflicts takes them', async () => {
+    const deployment = (replicas: number): string =>
+      manifest(
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: owned\nspec:\n  replicas: ${replicas}\n  selector: {matchLabels: {app: owned}}\n  template:\n    metadata: {labels: {app: owned}}\n    spec:\n      containers: [{name: main, image: nginx}]\n`,
+      );
+    await ok(['create', '-f', deployment(1)]);
+    // The same values are no conflict: the fields become shared.
+    expect((await ok(['apply', '--server-side', '-f', deployment(1)])).trim()).toBe('deployment.apps/owned serverside-applied');
+    const refused = await cluster.kubectl(['apply', '--server-side', '-f', deployment(3)]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl-create" using apps/v1: .spec.replicas');
+    expect((await json(['get', 'deployment', 'owned'])).spec.replicas).toBe(1);
+    expect((await ok(['apply', '--server-side', '--force-conflicts', '-f', deployment(3)])).trim()).toBe('deployment.apps/owned serverside-applied');
+    const object = await json(['get', 'deployment', 'owned', '--show-managed-fields']);
+    expect(object.spec.replicas).toBe(3);
+    const owners = object.metadata.managedFields.filter((entry: any) => entry.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined).map((entry: any) => entry.manager);
+    expect(owners).toEqual(['kubectl']);
+    await ok(['delete', 'deployment', 'owned']);
+  });
+
   test('create twice answers AlreadyExists', async () => {
     const file = manifest('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: twice\n');
     await ok(['create', '-f', file]);
@@ -160,11 +180,24 @@ describe('create and apply', () => {
     expect(result.stderr).toContain('* spec.replicas: Invalid value: -1: must be greater than or equal to 0\n');
   });
 
-  test('unknown fields are rejected under fieldValidation=Strict', async () => {
+  test('unknown fields are 422 under fieldValidation=Strict, a warning under Warn', async () => {
     const file = manifest('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: odd\nspec:\n  nope: 1\n');
     const result = await cluster.kubectl(['create', '-f', file]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('strict decoding error: unknown field "spec"');
+    expect(result.stderr.trim()).toBe('The ConfigMap "odd" is invalid: spec: unknown field "spec"');
+    const deploymentFile = manifest(
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: typo\nspec:\n  replicas: 1\n  foo: 1\n  selector: {matchLabels: {app: typo}}\n  template:\n    metadata: {labels: {app: typo}}\n    spec:\n      containers: [{name: main, image: nginx, imagePullPolcy: Always}]\n',
+    );
+    const strict = await cluster.kubectl(['create', '-f', deploymentFile]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('The Deployment "typo" is invalid: \n');
+    expect(strict.stderr).toContain('* spec.foo: unknown field "spec.foo"\n');
+    expect(strict.stderr).toContain('* spec.template.spec.containers[0].imagePullPolcy: unknown field "spec.template.spec.containers[0].imagePullPolcy"\n');
+    const warned = await cluster.kubectl(['create', '--validate=warn', '-f', deploymentFile]);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain('Warning: unknown field "spec.foo"');
+    expect(warned.stdout.trim()).toBe('deployment.apps/typo created');
+    await ok(['delete', 'deployment', 'typo']);
   });
 
   test('creating in a missing namespace fails as upstream', async () => {

@@ -1,5 +1,6 @@
 // Printers for networking, coordination, policy and RBAC kinds.
 
+import { isDefaultStorageClass } from '@kube-lite/api';
 import { ageSince } from './age';
 import { NONE, count } from './helpers';
 import { AGE_COLUMN, NAME_COLUMN, column, type KindPrinter } from './types';
@@ -100,3 +101,26 @@ export const controllerRevisionPrinter: KindPrinter = {
   },
 };
 
+
+export const storageClassPrinter: KindPrinter = {
+  columns: [
+    NAME_COLUMN,
+    column('Provisioner', 'provisioner indicates the type of the provisioner.'),
+    column('ReclaimPolicy', 'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete.'),
+    column('VolumeBindingMode', 'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound. When unset, VolumeBindingImmediate is used.'),
+    column('AllowVolumeExpansion', 'allowVolumeExpansion shows whether the storage class allow volume expand.'),
+    AGE_COLUMN,
+  ],
+  cells(storageClass, nowMs) {
+    // kubectl marks the default class in the name column, as upstream's printer does.
+    const name = `${storageClass.metadata?.name ?? ''}${isDefaultStorageClass(storageClass) ? ' (default)' : ''}`;
+    return [
+      name,
+      storageClass.provisioner ?? '',
+      storageClass.reclaimPolicy ?? 'Delete',
+      storageClass.volumeBindingMode ?? 'Immediate',
+      storageClass.allowVolumeExpansion === true,
+      ageSince(storageClass.metadata?.creationTimestamp, nowMs),
+    ];
+  },
+};

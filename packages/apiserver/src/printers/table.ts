@@ -11,6 +11,7 @@ import {
   podDisruptionBudgetPrinter,
   roleBindingPrinter,
   rolePrinter,
+  storageClassPrinter,
 } from './others';
 import { AGE_COLUMN, NAME_COLUMN, type KindPrinter, type Table, type TableRow } from './types';
 import { cronJobPrinter, daemonSetPrinter, deploymentPrinter, horizontalPodAutoscalerPrinter, jobPrinter, replicaSetPrinter, statefulSetPrinter } from './workloads';
@@ -43,6 +44,7 @@ const PRINTERS: Record<string, KindPrinter> = {
   RoleBinding: roleBindingPrinter,
   ClusterRoleBinding: roleBindingPrinter,
   ControllerRevision: controllerRevisionPrinter,
+  StorageClass: storageClassPrinter,
 };
 
 /** NAME and AGE, what upstream prints for kinds without their own columns. */

@@ -81,22 +81,26 @@ export function unionFieldSets(left: FieldSet, right: FieldSet): FieldSet {
  * Deletes from `object` the fields in `previous` that are absent from `current`: what a manager applied
  * before and dropped from its configuration. Only whole fields are removed (a list goes as a whole).
  */
-export function removeDroppedFields(object: Record<string, unknown>, previous: FieldSet, current: FieldSet, topLevel = true): void {
+export function removeDroppedFields(object: Record<string, unknown>, previous: FieldSet, current: FieldSet, topLevel = true, others: FieldSet = {}): void {
   for (const [key, previousChildren] of Object.entries(previous)) {
     if (!key.startsWith('f:')) continue;
     const field = key.slice(2);
+    const otherChildren = others[key];
     let currentChildren = current[key];
     if (currentChildren === undefined) {
-      // The object's own metadata is never dropped as a whole, only the fields in it.
-      if (!(topLevel && field === 'metadata')) {
+      // The object's own metadata is never dropped as a whole, only the fields in it; a field
+      // another manager also owns stays (only this manager's claim on it goes).
+      if (!(topLevel && field === 'metadata') && otherChildren === undefined) {
         delete object[field];
         continue;
       }
       currentChildren = {};
     }
+    // Owned as a whole by another manager: nothing inside it goes either.
+    if (otherChildren !== undefined && Object.keys(otherChildren).length === 0) continue;
     const member = object[field];
     if (isRecord(member) && Object.keys(previousChildren).length > 0) {
-      removeDroppedFields(member, previousChildren, currentChildren, false);
+      removeDroppedFields(member, previousChildren, currentChildren, false, otherChildren ?? {});
     }
   }
 }
@@ -119,13 +123,157 @@ export function managerFieldSet(object: ApiObject, identity: ManagerIdentity): F
   return (entry?.fieldsV1 as FieldSet | undefined) ?? {};
 }
 
+/** `set` without the fields of `removed`; containers left empty go too (they would read as owned leaves). */
+export function subtractFieldSets(set: FieldSet, removed: FieldSet): FieldSet {
+  const result: FieldSet = {};
+  for (const [key, children] of Object.entries(set)) {
+    const removal = removed[key];
+    if (removal === undefined) {
+      result[key] = children;
+    } else if (Object.keys(removal).length === 0) {
+      continue;
+    } else if (Object.keys(children).length === 0) {
+      // Owned as a whole (a list, an empty map): a removal inside it leaves the whole in place.
+      result[key] = children;
+    } else {
+      const rest = subtractFieldSets(children, removal);
+      if (Object.keys(rest).length > 0) result[key] = rest;
+    }
+  }
+  return result;
+}
+
+/** Whether `set` has the node at `path` (`['f:spec', 'f:replicas']`), or owns one of its ancestors as a whole. */
+function ownsPath(set: FieldSet, path: readonly string[]): boolean {
+  let node: FieldSet | undefined = set;
+  for (const key of path) {
+    if (Object.keys(node).length === 0 && node !== set) return true;
+    node = node[key];
+    if (node === undefined) return false;
+  }
+  return true;
+}
+
+/** Leaf paths of a set, each as its `f:` keys. */
+function leafPaths(set: FieldSet, prefix: readonly string[] = []): string[][] {
+  const paths: string[][] = [];
+  for (const [key, children] of Object.entries(set)) {
+    const path = [...prefix, key];
+    if (Object.keys(children).length === 0) paths.push(path);
+    else paths.push(...leafPaths(children, path));
+  }
+  return paths;
+}
+
+function valueAt(object: unknown, path: readonly string[]): unknown {
+  let value = object;
+  for (const key of path) {
+    if (!isRecord(value)) return undefined;
+    value = value[key.slice(2)];
+  }
+  return value;
+}
+
+/** `.spec.replicas`, as upstream prints a field path in conflicts. */
+function pathString(path: readonly string[]): string {
+  return path.map((key) => `.${key.slice(2)}`).join('');
+}
+
+/** How upstream names a manager in a conflict: `"kubectl"`, or for updates `"kubectl-create" using apps/v1`. */
+export function describeManager(entry: ManagedFieldsEntry): string {
+  let text = JSON.stringify(entry.manager ?? '');
+  if (entry.subresource !== undefined && entry.subresource !== '') text += ` with subresource ${JSON.stringify(entry.subresource)}`;
+  if (entry.operation === 'Update') text += ` using ${entry.apiVersion ?? ''}`;
+  return text;
+}
+
+export interface FieldConflict {
+  /** The manager as upstream prints it: `"kubectl-client-side-apply" using apps/v1`. */
+  manager: string;
+  /** `.spec.replicas`. */
+  field: string;
+  /** The manager's entry, to take the field away from it (force). */
+  entry: ManagedFieldsEntry;
+  /** The field as a FieldSet with one leaf. */
+  fields: FieldSet;
+}
+
+/**
+ * Fields an apply would change (its `applied` set, `merged` the result) that other managers own in `live`:
+ * a field set to the value it already has is shared, not a conflict.
+ */
+export function findApplyConflicts(live: ApiObject, merged: ApiObject, applied: FieldSet, identity: ManagerIdentity): FieldConflict[] {
+  const conflicts: FieldConflict[] = [];
+  const changed = leafPaths(applied).filter((path) => !jsonEquivalent(valueAt(live, path), valueAt(merged, path)));
+  if (changed.length === 0) return conflicts;
+  for (const entry of live.metadata.managedFields ?? []) {
+    if (sameManager(entry, identity)) continue;
+    const owned = (entry.fieldsV1 as FieldSet | undefined) ?? {};
+    for (const path of changed) {
+      if (!ownsPath(owned, path)) continue;
+      const fields: FieldSet = {};
+      let node = fields;
+      for (const key of path) node = node[key] = {};
+      conflicts.push({ manager: describeManager(entry), field: pathString(path), entry, fields });
+    }
+  }
+  return conflicts;
+}
+
+/** Upstream's message: `Apply failed with 1 conflict: conflict with "x" using apps/v1: .spec.replicas`, grouped by manager for more. */
+export function applyConflictMessage(conflicts: readonly FieldConflict[]): string {
+  if (conflicts.length === 1) {
+    const only = conflicts[0] as FieldConflict;
+    return `Apply failed with 1 conflict: conflict with ${only.manager}: ${only.field}`;
+  }
+  const byManager = new Map<string, string[]>();
+  for (const conflict of conflicts) byManager.set(conflict.manager, [...(byManager.get(conflict.manager) ?? []), conflict.field]);
+  const lines: string[] = [];
+  for (const manager of [...byManager.keys()].sort()) {
+    lines.push(`conflicts with ${manager}:`);
+    for (const field of byManager.get(manager) ?? []) lines.push(`- ${field}`);
+  }
+  return `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
+}
+
+/** Takes the conflicting fields away from their managers (apply with force=true); managers left with nothing go. */
+export function releaseConflicts(object: ApiObject, conflicts: readonly FieldConflict[]): void {
+  if (conflicts.length === 0) return;
+  const entries: ManagedFieldsEntry[] = [];
+  for (const entry of object.metadata.managedFields ?? []) {
+    let fields = (entry.fieldsV1 as FieldSet | undefined) ?? {};
+    for (const conflict of conflicts) if (sameEntry(conflict.entry, entry)) fields = subtractFieldSets(fields, conflict.fields);
+    if (Object.keys(fields).length > 0) entries.push({ ...entry, fieldsV1: fields });
+  }
+  object.metadata.managedFields = entries;
+}
+
+function sameEntry(left: ManagedFieldsEntry, right: ManagedFieldsEntry): boolean {
+  return left.manager === right.manager && left.operation === right.operation && (left.subresource ?? '') === (right.subresource ?? '');
+}
+
+/** Union of the sets of every manager but `identity` (fields someone else still wants). */
+export function otherManagersFieldSet(object: ApiObject, identity: ManagerIdentity): FieldSet {
+  let union: FieldSet = {};
+  for (const entry of object.metadata.managedFields ?? []) {
+    if (!sameManager(entry, identity)) union = unionFieldSets(union, (entry.fieldsV1 as FieldSet | undefined) ?? {});
+  }
+  return union;
+}
+
 /**
  * Records that `identity` set `fields` at nowMs: its entry's set becomes `fields` for Apply (an apply
- * states the whole intent) and grows by `fields` for Update. Managers with nothing to record are left out.
+ * states the whole intent) and grows by `fields` for Update. An Update also takes the fields it changed
+ * away from every other manager, as upstream does; managers left with nothing are dropped.
  */
 export function recordManagedFields(object: ApiObject, identity: ManagerIdentity, fields: FieldSet, nowMs: number): void {
   if (identity.manager === '') return;
-  const entries = [...(object.metadata.managedFields ?? [])];
+  const entries = [...(object.metadata.managedFields ?? [])]
+    .map((entry) => {
+      if (identity.operation !== 'Update' || sameManager(entry, identity) || Object.keys(fields).length === 0) return entry;
+      return { ...entry, fieldsV1: subtractFieldSets((entry.fieldsV1 as FieldSet | undefined) ?? {}, fields) };
+    })
+    .filter((entry) => sameManager(entry, identity) || Object.keys((entry.fieldsV1 as FieldSet | undefined) ?? {}).length > 0);
   const index = entries.findIndex((entry) => sameManager(entry, identity));
   const previous = index >= 0 ? ((entries[index]?.fieldsV1 as FieldSet | undefined) ?? {}) : {};
   const fieldsV1 = identity.operation === 'Apply' ? fields : unionFieldSets(previous, fields);

@@ -70,7 +70,8 @@ describe.each(implementations)('registry on %s', (implementation) => {
     test.each([
       ['namespace mismatch', { metadata: { name: 'x', namespace: 'other' } }, {}, 400, 'the namespace of the provided object does not match the namespace sent on the request'],
       ['no name', { metadata: {} }, {}, 422, 'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required'],
-      ['unknown field, Strict', { metadata: { name: 'x' }, extra: 1 }, {}, 400, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "extra"'],
+      ['unknown field, Strict', { metadata: { name: 'x' }, extra: 1 }, {}, 422, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "extra"'],
+      ['duplicate field, Strict', { metadata: { name: 'x' }, data: { a: '2' } }, { duplicateFields: ['data.a'] }, 422, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: duplicate field "data.a"'],
       ['wrong apiVersion', { apiVersion: 'v2', metadata: { name: 'x' } }, {}, 400, 'the API version in the data (v2) does not match the expected API version (v1)'],
       ['missing namespace', { metadata: { name: 'x' } }, { namespace: 'nowhere' }, 404, 'namespaces "nowhere" not found'],
     ])('rejects: %s', async (_label, body, options, code, message) => {
@@ -78,10 +79,28 @@ describe.each(implementations)('registry on %s', (implementation) => {
       expect({ code: error.code, message: error.message }).toEqual({ code, message });
     });
 
+    test('Strict names every unknown and duplicate field as a cause kubectl prints', async () => {
+      const error = await statusOf(deployments.create(deployment('strict', { spec: { ...(deployment('strict').spec as object), foo: 1 } }), { namespace: 'default', duplicateFields: ['spec.replicas'] }));
+      expect(error.toStatus()).toMatchObject({
+        code: 422,
+        reason: 'Invalid',
+        message: 'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: duplicate field "spec.replicas", unknown field "spec.foo"',
+        details: {
+          name: 'strict',
+          group: 'apps',
+          kind: 'Deployment',
+          causes: [
+            { reason: 'FieldValueDuplicate', field: 'spec.replicas', message: 'duplicate field "spec.replicas"' },
+            { reason: 'FieldValueInvalid', field: 'spec.foo', message: 'unknown field "spec.foo"' },
+          ],
+        },
+      });
+    });
+
     test('fieldValidation=Warn stores the object and warns; dryRun stores nothing', async () => {
       const warnings: string[] = [];
-      await configMaps.create({ metadata: { name: 'warned' }, extra: 1 }, { namespace: 'default', fieldValidation: 'Warn', warnings });
-      expect(warnings).toEqual(['unknown field "extra"']);
+      await configMaps.create({ metadata: { name: 'warned' }, extra: 1 }, { namespace: 'default', fieldValidation: 'Warn', warnings, duplicateFields: ['data'] });
+      expect(warnings).toEqual(['duplicate field "data"', 'unknown field "extra"']);
       const dry = await configMaps.create({ metadata: { name: 'dry' } }, { namespace: 'default', dryRun: true });
       expect(dry.metadata.uid).toBeDefined();
       expect((await statusOf(configMaps.get('dry', { namespace: 'default' }))).code).toBe(404);
@@ -167,6 +186,57 @@ describe.each(implementations)('registry on %s', (implementation) => {
       expect(second.created).toBe(false);
       expect(second.object.data).toEqual({ a: '1' });
       expect(second.object.metadata.managedFields).toEqual([expect.objectContaining({ manager: 'me', operation: 'Apply', fieldsV1: { 'f:data': { 'f:a': {} } } })]);
+    });
+  });
+
+  describe('server-side apply conflicts', () => {
+    const applied = (name: string, replicas: number, image = 'nginx:1'): Record<string, unknown> => {
+      const body = deployment(name);
+      const spec = body.spec as { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
+      spec.replicas = replicas;
+      (spec.template.spec.containers[0] as { image: string }).image = image;
+      return body;
+    };
+    const managers = (object: any): Array<[string, string, unknown]> => object.metadata.managedFields.map((entry: any) => [entry.manager, entry.operation, entry.fieldsV1?.['f:spec']?.['f:replicas']]);
+
+    test('changing a field another manager owns is 409 with upstream wording, unless forced', async () => {
+      await deployments.create(deployment('owned'), { namespace: 'default', fieldManager: 'kubectl-client-side-apply' });
+      const error = await statusOf(deployments.patch('owned', { type: 'apply', patch: applied('owned', 3) }, { namespace: 'default', fieldManager: 'kubectl' }));
+      expect(error.toStatus()).toMatchObject({
+        code: 409,
+        reason: 'Conflict',
+        message: 'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas',
+        details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "kubectl-client-side-apply" using apps/v1', field: '.spec.replicas' }] },
+      });
+      const two = await statusOf(deployments.patch('owned', { type: 'apply', patch: applied('owned', 3, 'nginx:2') }, { namespace: 'default', fieldManager: 'kubectl' }));
+      expect(two.message).toBe('Apply failed with 2 conflicts: conflicts with "kubectl-client-side-apply" using apps/v1:\n- .spec.replicas\n- .spec.template.spec.containers');
+
+      const forced = await deployments.patch('owned', { type: 'apply', patch: applied('owned', 3) }, { namespace: 'default', fieldManager: 'kubectl', force: true });
+      expect(forced.object.spec.replicas).toBe(3);
+      expect(managers(forced.object)).toEqual([
+        ['kubectl-client-side-apply', 'Update', undefined],
+        ['kubectl', 'Apply', {}],
+      ]);
+      // The old owner now conflicts the other way round if it applies.
+      const back = await statusOf(deployments.patch('owned', { type: 'apply', patch: applied('owned', 1) }, { namespace: 'default', fieldManager: 'kubectl-client-side-apply' }));
+      expect(back.message).toBe('Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas');
+    });
+
+    test('applying the value a field already has shares it; an update takes it over', async () => {
+      await deployments.create(deployment('shared'), { namespace: 'default', fieldManager: 'kubectl-create' });
+      const same = await deployments.patch('shared', { type: 'apply', patch: applied('shared', 1) }, { namespace: 'default', fieldManager: 'kubectl' });
+      expect(managers(same.object)).toEqual([
+        ['kubectl-create', 'Update', {}],
+        ['kubectl', 'Apply', {}],
+      ]);
+      const scaled = await deployments.patch('shared', { type: 'merge', patch: { spec: { replicas: 5 } } }, { namespace: 'default', fieldManager: 'kubectl-edit' });
+      expect(managers(scaled.object)).toEqual([
+        ['kubectl-create', 'Update', undefined],
+        ['kubectl', 'Apply', undefined],
+        ['kubectl-edit', 'Update', {}],
+      ]);
+      const error = await statusOf(deployments.patch('shared', { type: 'apply', patch: applied('shared', 2) }, { namespace: 'default', fieldManager: 'kubectl' }));
+      expect(error.message).toBe('Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas');
     });
   });
 

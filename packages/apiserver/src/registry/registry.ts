@@ -3,9 +3,10 @@
 // and describes them for discovery. bootstrap() creates what a cluster starts
 // with: the system namespaces and the `kubernetes` Service.
 
-import { allResources, storageKeyPrefix, type ResourceInfo } from '@kube-lite/api';
+import { allResources, storageKeyPrefix, type Node, type ResourceInfo } from '@kube-lite/api';
 import { AdmissionChain, DefaultTolerationSeconds, NamespaceLifecycle, ServiceAccountAdmission, type AdmissionPlugin } from '../admission';
 import { MASTERS_GROUP, type UserInfo } from '../auth';
+import { DEFAULT_METRIC_RESOLUTION_MS, MetricsSource, metricsResources, registryReader } from '../metrics';
 import { StatusError, type ResourceDescription, type ResourceHandler, type ServedResource } from '../server';
 import { isStorageError, WatchCache, type EtcdStore, type WatchCacheLogRecord } from '../storage';
 import { ClusterIpAllocator, NodePortAllocator } from './allocator/service-ranges';
@@ -38,6 +39,13 @@ export interface RegistryOptions {
   nowMs?: () => number;
   /** Extra admission plugins, run after the built-in ones. */
   extraAdmission?: readonly AdmissionPlugin[];
+  /**
+   * Scrape every Ready node's kubelet for metrics.k8s.io at this interval (--metric-resolution).
+   * metrics.k8s.io is always served; without this nothing is scraped and it answers no usage.
+   */
+  metricResolutionMs?: number;
+  /** Receives a line per failed kubelet scrape. */
+  metricsLog?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 export interface BootstrapOptions {
@@ -82,6 +90,7 @@ export class Registry {
   readonly clusterIps: ClusterIpAllocator;
   readonly nodePorts: NodePortAllocator;
   private readonly caches: WatchCache<ApiObject>[] = [];
+  private metricsSource: MetricsSource | undefined;
 
   private constructor(private readonly options: RegistryOptions) {
     this.clusterIps = new ClusterIpAllocator(options.store, options.serviceClusterIpRange);
@@ -144,6 +153,22 @@ export class Registry {
       store.subresources = subresources;
       for (const version of info.versions) this.resources.push({ description: describe(info, version), handler: store });
     }
+    this.serveMetrics(proxyOptions);
+  }
+
+  /** metrics.k8s.io pods and nodes, from the kubelets' summaries (the computed kinds of the scheme). */
+  private serveMetrics(proxyOptions: KubeletProxyOptions): void {
+    const nodes = this.store('', 'nodes');
+    const kubelet = { scheme: proxyOptions.scheme, defaultPort: proxyOptions.defaultPort, ...(proxyOptions.clientCertificate === undefined ? {} : { clientCertificate: proxyOptions.clientCertificate }) };
+    const nodeReader = registryReader(nodes);
+    this.metricsSource = new MetricsSource({
+      resolutionMs: this.options.metricResolutionMs ?? DEFAULT_METRIC_RESOLUTION_MS,
+      kubelet,
+      listNodes: () => nodeReader.list('', '', '') as Promise<Node[]>,
+      ...(this.options.metricsLog === undefined ? {} : { onError: this.options.metricsLog }),
+    });
+    if (this.options.metricResolutionMs !== undefined) this.metricsSource.start();
+    this.resources.push(...metricsResources(this.metricsSource, { pods: registryReader(this.store('', 'pods')), nodes: nodeReader }, this.options.nowMs));
   }
 
   private subresourceHandler(store: RegistryStore, name: string, proxyOptions: KubeletProxyOptions): ResourceHandler | undefined {
@@ -242,6 +267,7 @@ export class Registry {
 
   /** Stops every watch cache (and so every client watch). */
   stop(): void {
+    void this.metricsSource?.stop();
     for (const cache of this.caches) cache.stop();
   }
 }

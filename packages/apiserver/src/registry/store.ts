@@ -37,6 +37,8 @@ import { buildTable } from '../printers';
 import {
   OBJECT_MODIFIED_MESSAGE,
   StatusError,
+  duplicateFieldMessage,
+  type StatusDetails,
   badRequest,
   conflict,
   invalid,
@@ -51,8 +53,21 @@ import {
 } from '../server';
 import { isStorageError, type EtcdStore, type WatchCache } from '../storage';
 import { NO_EFFECTS, type LifecycleHooks, type WriteEffects } from './hooks';
-import { changedFieldSet, fieldSetOf, managerFieldSet, recordManagedFields, removeDroppedFields, type ManagerIdentity } from './managed-fields';
+import {
+  applyConflictMessage,
+  changedFieldSet,
+  fieldSetOf,
+  findApplyConflicts,
+  managerFieldSet,
+  otherManagersFieldSet,
+  recordManagedFields,
+  releaseConflicts,
+  removeDroppedFields,
+  type FieldConflict,
+  type ManagerIdentity,
+} from './managed-fields';
 import { cloneObject, isRecord, jsonEquivalent, type ApiObject } from './object';
+import { redactValues, secretValues } from './redact';
 import { storageToStatus, toApiError, withApiErrors } from './status';
 import type { KindStrategy } from './strategy';
 
@@ -68,6 +83,10 @@ export interface WriteRequest {
   dryRun: boolean;
   fieldManager: string;
   fieldValidation: 'Strict' | 'Warn' | 'Ignore';
+  /** Keys the request body gave twice (`spec.replicas`), judged by fieldValidation like unknown fields. */
+  duplicateFields?: readonly string[];
+  /** Server-side apply: take over fields other managers own instead of failing with 409. */
+  force?: boolean;
   addWarning(message: string): void;
 }
 
@@ -121,6 +140,8 @@ export function writeRequestOf(context: RequestContext): WriteRequest {
     dryRun: context.write.dryRun,
     fieldManager: context.write.fieldManager,
     fieldValidation: context.write.fieldValidation,
+    ...(context.write.duplicateFields !== undefined ? { duplicateFields: context.write.duplicateFields } : {}),
+    force: context.write.force,
     addWarning: (message) => context.addWarning(message),
   };
 }
@@ -205,17 +226,33 @@ export class RegistryStore implements ResourceHandler {
     return object;
   }
 
+  /**
+   * Unknown and duplicate fields: dropped (Ignore), a Warning header each (Warn), or 422 Invalid naming every
+   * one of them (Strict). Upstream answers Strict with 400 BadRequest; a 422 with causes is what kubectl prints
+   * field by field (`The Deployment "web" is invalid: spec.foo: unknown field "spec.foo"`).
+   */
   private checkUnknownFields(request: WriteRequest, object: ApiObject): void {
     if (request.fieldValidation === 'Ignore') return;
     const unknown = unknownFields(this.info.kind, object, object.apiVersion);
-    if (unknown.length === 0) return;
+    const duplicates = request.duplicateFields ?? [];
+    if (unknown.length === 0 && duplicates.length === 0) return;
+    const causes: FieldError[] = [
+      ...duplicates.map((field): FieldError => ({ reason: 'FieldValueDuplicate', field, message: duplicateFieldMessage(field) })),
+      ...unknown.map((field): FieldError => ({ reason: 'FieldValueInvalid', field, message: unknownFieldMessage(field) })),
+    ];
     if (request.fieldValidation === 'Strict') {
       const { version } = splitApiVersion(object.apiVersion ?? '');
-      throw badRequest(
-        `${this.info.kind} in version "${version}" cannot be handled as a ${this.info.kind}: strict decoding error: ${unknown.map(unknownFieldMessage).join(', ')}`,
+      const name = typeof object.metadata?.name === 'string' && object.metadata.name !== '' ? object.metadata.name : request.name;
+      const details: StatusDetails = { name, kind: this.info.kind, causes: causes.map((cause) => ({ reason: cause.reason, message: cause.message, field: cause.field })) };
+      if (this.info.group !== '') details.group = this.info.group;
+      throw new StatusError(
+        422,
+        'Invalid',
+        `${this.info.kind} in version "${version}" cannot be handled as a ${this.info.kind}: strict decoding error: ${causes.map((cause) => cause.message).join(', ')}`,
+        details,
       );
     }
-    for (const path of unknown) request.addWarning(unknownFieldMessage(path));
+    for (const cause of causes) request.addWarning(cause.message);
   }
 
   private rejectInvalid(name: string, errors: readonly FieldError[]): void {
@@ -474,12 +511,18 @@ export class RegistryStore implements ResourceHandler {
     try {
       patched = applyPatch(patch.type as 'json' | 'merge' | 'strategic', external, patch.patch, schemaFor(apiVersionOf(this.info.group, request.version), this.info.kind));
     } catch (error) {
-      if (error instanceof PatchError) throw new StatusError(422, 'Invalid', error.message, { name: request.name, kind: this.info.resource });
+      if (error instanceof PatchError) throw new StatusError(422, 'Invalid', this.patchErrorMessage(error, patch.patch, current), { name: request.name, kind: this.info.resource });
       throw error;
     }
     const object = this.decodeBody(request, patched);
     this.checkIdentity(request, object);
     return this.toInternal(object);
+  }
+
+  /** A patcher's message, without the values of a Secret (the patchers quote the maps they fail on). */
+  private patchErrorMessage(error: PatchError, patch: unknown, current: ApiObject): string {
+    if (this.info.group !== '' || this.info.kind !== 'Secret') return error.message;
+    return redactValues(error.message, secretValues(patch, current));
   }
 
   /** Server-side apply: creates the object when missing, else merges the applied fields over it. */
@@ -493,6 +536,7 @@ export class RegistryStore implements ResourceHandler {
     const applied = this.decodeBody(request, body);
     this.checkIdentity(request, applied);
     const identity = { manager: request.fieldManager, operation: 'Apply' as const };
+    const appliedSet = fieldSetOf(applied);
     for (let attempt = 0; attempt < 2; attempt++) {
       let exists = true;
       try {
@@ -528,15 +572,20 @@ export class RegistryStore implements ResourceHandler {
           try {
             merged = applyPatch('strategic', external, patch, schemaFor(apiVersion, this.info.kind)) as ApiObject;
           } catch (error) {
-            if (error instanceof PatchError) throw new StatusError(422, 'Invalid', error.message, { name: request.name, kind: this.info.resource });
+            if (error instanceof PatchError) throw new StatusError(422, 'Invalid', this.patchErrorMessage(error, patch, current), { name: request.name, kind: this.info.resource });
             throw error;
           }
-          removeDroppedFields(merged, previousSet, fieldSetOf(applied));
+          removeDroppedFields(merged, previousSet, appliedSet, true, otherManagersFieldSet(external, managerIdentity));
+          const conflicts = findApplyConflicts(external, merged, appliedSet, managerIdentity);
+          if (conflicts.length > 0) {
+            if (request.force !== true) throw applyConflict(conflicts);
+            releaseConflicts(merged, conflicts);
+          }
           merged.metadata.resourceVersion = current.metadata.resourceVersion;
           return this.toInternal(merged);
         },
         identity,
-        fieldSetOf(applied),
+        appliedSet,
       );
       return { object: this.toExternal(updated, version), created: false };
     }
@@ -582,8 +631,12 @@ export class RegistryStore implements ResourceHandler {
         next = (attributes.object as ApiObject | undefined) ?? next;
         this.rejectInvalid(request.name, validateObjectUpdate(next, previous));
         await this.admission.validate(attributes);
-        if (withoutManagedFields(next, previous)) return null;
         const identity: ManagerIdentity = { ...manager, apiVersion: apiVersionOf(this.info.group, request.version), subresource };
+        // An apply that changes no value may still change ownership (a new co-owner, a forced takeover): that is written.
+        const ownershipChanged =
+          appliedFields !== undefined &&
+          (!jsonEquivalent(managerFieldSet(previous, identity), appliedFields) || !jsonEquivalent(next.metadata.managedFields ?? [], previous.metadata.managedFields ?? []));
+        if (withoutManagedFields(next, previous) && !ownershipChanged) return null;
         recordManagedFields(next, identity, appliedFields ?? changedFieldSet(previous, next), this.nowMs());
         effects = (await this.hooks.beforeUpdate?.(next, previous)) ?? NO_EFFECTS;
         deleteAfterWrite =
@@ -769,6 +822,13 @@ function copyOrDelete<K extends keyof ApiObject['metadata']>(target: ApiObject['
 }
 
 /** True when next differs from previous in nothing but managedFields (a no-op write). */
+/** 409 as upstream's field manager answers an apply that would change other managers' fields without force. */
+function applyConflict(conflicts: readonly FieldConflict[]): StatusError {
+  return new StatusError(409, 'Conflict', applyConflictMessage(conflicts), {
+    causes: conflicts.map((conflict) => ({ reason: 'FieldManagerConflict', message: `conflict with ${conflict.manager}`, field: conflict.field })),
+  });
+}
+
 function withoutManagedFields(next: ApiObject, previous: ApiObject): boolean {
   const strip = (object: ApiObject): ApiObject => {
     const metadata = { ...object.metadata };

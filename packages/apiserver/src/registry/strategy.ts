@@ -93,7 +93,28 @@ const volumeStrategy: Partial<KindStrategy> = {
   },
 };
 
+/**
+ * stringData is write-only, as upstream's conversion makes it: its entries replace those of data (base64
+ * encoded) and it is never stored, so it never comes back in a read and is encrypted at rest like data.
+ */
+function mergeStringData(object: ApiObject): void {
+  const stringData = object.stringData as Record<string, unknown> | undefined;
+  delete object.stringData;
+  if (typeof stringData !== 'object' || stringData === null || Array.isArray(stringData)) return;
+  const data: Record<string, unknown> = typeof object.data === 'object' && object.data !== null && !Array.isArray(object.data) ? { ...(object.data as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(stringData)) {
+    if (typeof value === 'string') data[key] = Buffer.from(value, 'utf8').toString('base64');
+  }
+  object.data = data;
+}
+
+const secretStrategy: Partial<KindStrategy> = {
+  prepareForCreate: mergeStringData,
+  prepareForUpdate: mergeStringData,
+};
+
 const KIND_STRATEGIES: Record<string, Partial<KindStrategy>> = {
+  Secret: secretStrategy,
   Pod: podStrategy,
   Namespace: namespaceStrategy,
   Job: jobStrategy,

@@ -55,6 +55,10 @@ export interface CallOptions {
   dryRun?: boolean;
   fieldManager?: string;
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** Server-side apply's force. */
+  force?: boolean;
+  /** What the frame found given twice in the body. */
+  duplicateFields?: string[];
   table?: boolean;
   warnings?: string[];
 }
@@ -80,7 +84,13 @@ export function contextFor(group: string, resource: string, options: CallOptions
     namespace: options.namespace ?? '',
     name: options.name ?? '',
     list,
-    write: { fieldManager: options.fieldManager ?? 'test', fieldValidation: options.fieldValidation ?? 'Strict', dryRun: options.dryRun ?? false, force: false },
+    write: {
+      fieldManager: options.fieldManager ?? 'test',
+      fieldValidation: options.fieldValidation ?? 'Strict',
+      dryRun: options.dryRun ?? false,
+      force: options.force ?? false,
+      ...(options.duplicateFields !== undefined ? { duplicateFields: options.duplicateFields } : {}),
+    },
     output: options.table === true ? { table: { version: 'v1', includeObject: 'Metadata' } } : {},
     query,
     signal: new AbortController().signal,

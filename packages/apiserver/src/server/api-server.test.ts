@@ -549,6 +549,47 @@ describe('non-resource endpoints', () => {
     expect((await server.request('GET', '/api/v9')).status).toBe(404);
   });
 
+  test.each([
+    ['v2 first, as kubectl 1.32 asks', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json', 'v2'],
+    ['v2beta1 only, as kubectl 1.28 asks', 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json', 'v2beta1'],
+    ['plain JSON first', 'application/json, application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList', undefined],
+    ['no Accept', undefined, undefined],
+  ])('aggregated discovery: %s', async (_case, accept, version) => {
+    const headers: Record<string, string> = accept === undefined ? {} : { Accept: accept };
+    const core = await server.request('GET', '/api', { headers });
+    const named = await server.request('GET', '/apis', { headers });
+    if (version === undefined) {
+      expect(core.headers['content-type']).toBe('application/json');
+      expect(core.json()).toMatchObject({ kind: 'APIVersions' });
+      expect(named.json()).toMatchObject({ kind: 'APIGroupList' });
+      return;
+    }
+    expect(core.headers['content-type']).toBe(`application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`);
+    expect(core.headers.vary).toBe('Accept');
+    const coreList = core.json() as { kind: string; apiVersion: string; items: Array<{ metadata: object; versions: Array<{ version: string; freshness: string; resources: Array<Record<string, unknown>> }> }> };
+    expect(coreList).toMatchObject({ kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}` });
+    expect(coreList.items).toHaveLength(1);
+    expect(coreList.items[0]?.metadata).toEqual({});
+    expect(coreList.items[0]?.versions[0]).toMatchObject({ version: 'v1', freshness: 'Current' });
+    const resources = coreList.items[0]?.versions[0]?.resources ?? [];
+    expect(resources).toContainEqual({
+      resource: 'configmaps',
+      responseKind: { group: '', version: 'v1', kind: 'ConfigMap' },
+      scope: 'Namespaced',
+      singularResource: 'configmap',
+      verbs: expect.arrayContaining(['get', 'list', 'watch']),
+      shortNames: ['cm'],
+    });
+    const pods = resources.find((resource) => resource.resource === 'pods') as { subresources: unknown[] };
+    expect(pods.subresources).toContainEqual({ subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] });
+    expect(named.json()).toMatchObject({
+      kind: 'APIGroupDiscoveryList',
+      items: [{ metadata: { name: 'example.io' }, versions: [{ version: 'v1', freshness: 'Current', resources: expect.any(Array) }] }],
+    });
+    // Below the roots, discovery stays legacy whatever the Accept header says.
+    expect((await server.request('GET', '/api/v1', { headers })).json()).toMatchObject({ kind: 'APIResourceList' });
+  });
+
   test('OpenAPI v3 index and documents; v2 is 404', async () => {
     const index = (await server.request('GET', '/openapi/v3')).json() as { paths: Record<string, { serverRelativeURL: string }> };
     expect(Object.keys(index.paths).sort()).toEqual(['api/v1', 'apis/example.io/v1']);

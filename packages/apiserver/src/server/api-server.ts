@@ -25,9 +25,12 @@ import { Logger } from './log';
 import {
   DEFAULT_MAX_REQUEST_BODY_BYTES,
   acceptsJson,
+  aggregatedDiscoveryContentType,
+  aggregatedDiscoveryVersion,
   decodeDeleteBody,
   decodeObjectBody,
   decodePatchBody,
+  duplicateFields,
   mediaType,
   negotiateOutput,
   readBody,
@@ -167,6 +170,8 @@ interface SendOptions {
   headOnly?: boolean;
   /** Replaces the default `no-cache, private` (immutable OpenAPI documents). */
   cacheControl?: string;
+  /** Replaces `application/json` (aggregated discovery); the answer then also varies by Accept. */
+  contentType?: string;
 }
 
 /** Sends a JSON body; `body` may already be serialized. */
@@ -178,6 +183,10 @@ function sendJson(response: ServerResponse, code: number, body: unknown, options
     'Cache-Control': options.cacheControl ?? 'no-cache, private',
     'Content-Length': String(Buffer.byteLength(text)),
   };
+  if (options.contentType !== undefined) {
+    headers['Content-Type'] = options.contentType;
+    headers.Vary = 'Accept';
+  }
   const warnings = options.warnings ?? [];
   if (warnings.length > 0) headers.Warning = warnings.map(warningHeader);
   response.writeHead(code, headers);
@@ -384,6 +393,11 @@ export class ApiServer {
     if (first === 'openapi') return this.handleOpenApi(response, parts.slice(1), url, headOnly);
     if (first === 'api' || first === 'apis') {
       if (!acceptsJson(request.headers.accept)) throw notAcceptable(['application/json']);
+      const aggregated = parts.length === 1 ? aggregatedDiscoveryVersion(request.headers.accept) : undefined;
+      if (aggregated !== undefined) {
+        const body = this.discovery.aggregated(first, aggregated);
+        return sendJson(response, 200, body, { headOnly, contentType: aggregatedDiscoveryContentType(aggregated) });
+      }
       let document: object | undefined;
       if (first === 'api' && parts.length === 1) document = this.discovery.apiVersions();
       else if (first === 'api' && parts.length === 2) document = this.discovery.apiResourceList('', second as string);
@@ -550,12 +564,12 @@ export class ApiServer {
         return { code: 200, body: await handler.list(context) };
       case 'create': {
         if (handler.create === undefined) throw methodNotAllowed(groupResource, 'create');
-        const body = decodeObjectBody(contentType, await readBody(request, this.maxRequestBodyBytes));
+        const body = this.decodeWriteBody(context, contentType, await readBody(request, this.maxRequestBodyBytes));
         return { code: 201, body: await handler.create(context, body) };
       }
       case 'update': {
         if (handler.update === undefined) throw methodNotAllowed(groupResource, 'update');
-        const body = decodeObjectBody(contentType, await readBody(request, this.maxRequestBodyBytes));
+        const body = this.decodeWriteBody(context, contentType, await readBody(request, this.maxRequestBodyBytes));
         const result = await handler.update(context, body);
         return { code: result.created ? 201 : 200, body: result.object };
       }
@@ -579,6 +593,16 @@ export class ApiServer {
       default:
         throw methodNotAllowed(groupResource, String(info.verb));
     }
+  }
+
+  /** Decodes a POST/PUT body and notes its duplicate keys for fieldValidation (JSON.parse would drop them silently). */
+  private decodeWriteBody(context: RequestContext, contentType: string | undefined, raw: Buffer): unknown {
+    const body = decodeObjectBody(contentType, raw);
+    if (context.write.fieldValidation !== 'Ignore') {
+      const duplicates = duplicateFields(contentType, raw);
+      if (duplicates.length > 0) context.write.duplicateFields = duplicates;
+    }
+    return body;
   }
 
   private async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

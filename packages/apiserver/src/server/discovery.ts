@@ -35,6 +35,29 @@ export interface ApiResourceList {
   resources: ApiResourceEntry[];
 }
 
+/** One resource in aggregated discovery (apidiscovery.k8s.io APIResourceDiscovery). */
+export interface ApiResourceDiscovery {
+  resource: string;
+  responseKind: { group: string; version: string; kind: string };
+  scope: 'Namespaced' | 'Cluster';
+  singularResource: string;
+  verbs: string[];
+  shortNames?: string[];
+  categories?: string[];
+  subresources?: Array<{ subresource: string; responseKind: { group: string; version: string; kind: string }; verbs: string[] }>;
+}
+
+/** The aggregated discovery document of /api or /apis (apidiscovery.k8s.io APIGroupDiscoveryList). */
+export interface ApiGroupDiscoveryList {
+  kind: 'APIGroupDiscoveryList';
+  apiVersion: string;
+  metadata: Record<string, never>;
+  items: Array<{
+    metadata: { name?: string };
+    versions: Array<{ version: string; resources: ApiResourceDiscovery[]; freshness: 'Current' }>;
+  }>;
+}
+
 function groupVersionString(group: string, version: string): string {
   return group === '' ? version : `${group}/${version}`;
 }
@@ -149,7 +172,51 @@ export class Discovery {
     return result;
   }
 
+  /**
+   * Aggregated discovery: every group (core for /api, the named ones for /apis) with every version and
+   * resource in one document, so a client needs two requests instead of one per group/version.
+   */
+  aggregated(root: 'api' | 'apis', discoveryVersion: 'v2' | 'v2beta1'): ApiGroupDiscoveryList {
+    const groups: Array<[string, readonly string[]]> = root === 'api' ? [['', this.coreVersions()]] : [...this.groups()];
+    return {
+      kind: 'APIGroupDiscoveryList',
+      apiVersion: `apidiscovery.k8s.io/${discoveryVersion}`,
+      metadata: {},
+      items: groups
+        .filter(([, versions]) => versions.length > 0)
+        .map(([group, versions]) => ({
+          metadata: group === '' ? {} : { name: group },
+          versions: versions.map((version) => ({
+            version,
+            resources: this.resourcesIn(group, version).map((resource) => resourceDiscovery(resource)),
+            freshness: 'Current' as const,
+          })),
+        })),
+    };
+  }
+
   resourcesIn(group: string, version: string): ResourceDescription[] {
     return this.resources.filter((resource) => resource.group === group && resource.version === version);
   }
+}
+
+function resourceDiscovery(resource: ResourceDescription): ApiResourceDiscovery {
+  const entry: ApiResourceDiscovery = {
+    resource: resource.name,
+    responseKind: { group: resource.group, version: resource.version, kind: resource.kind },
+    scope: resource.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: resource.singularName,
+    verbs: [...resource.verbs],
+  };
+  if (resource.shortNames !== undefined && resource.shortNames.length > 0) entry.shortNames = [...resource.shortNames];
+  if (resource.categories !== undefined && resource.categories.length > 0) entry.categories = [...resource.categories];
+  const subresources = resource.subresources ?? [];
+  if (subresources.length > 0) {
+    entry.subresources = subresources.map((subresource) => ({
+      subresource: subresource.name,
+      responseKind: { group: subresource.group ?? resource.group, version: subresource.version ?? resource.version, kind: subresource.kind },
+      verbs: [...subresource.verbs],
+    }));
+  }
+  return entry;
 }

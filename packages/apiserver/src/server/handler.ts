@@ -42,6 +42,8 @@ export interface WriteOptions {
   dryRun: boolean;
   /** Server-side apply: take ownership of conflicting fields instead of failing with 409. */
   force: boolean;
+  /** Keys the body gave twice in one object (`spec.replicas`), set by the frame for POST and PUT; judged like unknown fields. */
+  duplicateFields?: string[];
 }
 
 /** meta/v1 DeleteOptions merged from the query string and the request body (the body wins). */

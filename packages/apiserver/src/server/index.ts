@@ -23,6 +23,7 @@ export type {
 export type { HealthCheck } from './health';
 export { Logger, silentLogger, type LogFields, type LogLevel, type LoggerOptions } from './log';
 export { DEFAULT_MAX_REQUEST_BODY_BYTES } from './media';
+export { duplicateFieldMessage } from './duplicate-fields';
 export { ApiServerMetrics } from './metrics';
 export { parseRequestInfo, type RequestInfo, type ResourceRequestInfo, type ResourceVerb } from './request-info';
 export {

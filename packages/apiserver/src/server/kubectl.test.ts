@@ -80,6 +80,16 @@ test('kubectl api-resources lists configmaps from legacy discovery', async () =>
   expect(result.stdout).toMatch(/^configmaps\s+cm\s+v1\s+true\s+ConfigMap\s*$/m);
 });
 
+test('kubectl discovers every group with two requests (aggregated discovery), not one per group/version', async () => {
+  // A cache dir of its own: a warm discovery cache would make no request at all.
+  const result = await kubectl(['api-resources', '--no-headers', '-v=6', '--cache-dir', join(home, 'cold-cache')]);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(/^configmaps\s+cm\s+v1\s+true\s+ConfigMap\s*$/m);
+  // kubectl 1.32 logs `"Response" verb="GET" url="https://host/api?timeout=32s" status="200 OK"` at -v=6.
+  const paths = [...result.stderr.matchAll(/(?:verb="GET" url="|GET )https:\/\/[^/\s]+(\/[^?"\s]*)/g)].map((match) => match[1]);
+  expect(paths.filter((path) => path !== '/version')).toEqual(['/api', '/apis']);
+});
+
 test('create -f fetches OpenAPI v3, posts with fieldValidation=Strict, then get/-o yaml/delete work', async () => {
   const manifest = join(home, 'cm.yaml');
   writeFileSync(manifest, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  color: blue\n');

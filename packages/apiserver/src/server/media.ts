@@ -5,6 +5,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { duplicateJsonFields, duplicateYamlFields } from './duplicate-fields';
 import type { OutputOptions, PatchRequest, PatchType } from './handler';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf';
 import { decodeProtobufDeleteOptions } from './protobuf-delete-options';
@@ -41,20 +42,43 @@ export function mediaType(contentType: string | undefined): string {
 
 const objectMediaTypes = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
 
+/**
+ * V8 quotes the start of the text in some messages (`Unexpected token 'x', "{"data":..." is not valid JSON`):
+ * a body may hold Secret data, and an error message must not carry it back or into a log.
+ */
+function jsonErrorMessage(cause: unknown): string {
+  return String((cause as Error).message).replace(/, ".*" is not valid JSON$/s, '');
+}
+
 function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (cause) {
-    throw badRequest(`the request body is not valid JSON: ${(cause as Error).message}`);
+    throw badRequest(`the request body is not valid JSON: ${jsonErrorMessage(cause)}`);
   }
 }
 
+/**
+ * Duplicate keys are kept (the last wins) so that fieldValidation decides about them (see duplicateFields);
+ * prettyErrors is off because it quotes the offending lines of the body.
+ */
 function parseYamlDocument(body: Buffer): unknown {
+  const text = body.toString('utf8');
   try {
-    return parseYaml(body.toString('utf8'), { maxAliasCount: 100 });
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: false, prettyErrors: false });
   } catch (cause) {
-    throw badRequest(`the request body is not valid YAML: ${(cause as Error).message}`);
+    const offset = (cause as { pos?: number[] }).pos?.[0];
+    const where = offset === undefined ? '' : ` at line ${text.slice(0, offset).split('\n').length}`;
+    throw badRequest(`the request body is not valid YAML${where}: ${String((cause as Error).message)}`);
   }
+}
+
+/** Keys given twice in one object of a JSON or YAML object body, as field paths; [] for other media types. */
+export function duplicateFields(contentType: string | undefined, body: Buffer): string[] {
+  const type = mediaType(contentType);
+  if (type === '' || type === 'application/json') return duplicateJsonFields(body.toString('utf8'));
+  if (type === 'application/yaml') return duplicateYamlFields(body.toString('utf8'));
+  return [];
 }
 
 /**
@@ -154,6 +178,26 @@ export function negotiateOutput(accept: string | undefined, includeObjectParamet
     }
   }
   throw notAcceptable(['application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
+}
+
+/** The media type of aggregated discovery documents; kubectl sees no resources unless it is exactly this. */
+export function aggregatedDiscoveryContentType(version: 'v2' | 'v2beta1'): string {
+  return `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`;
+}
+
+/**
+ * Which aggregated discovery version the client asked for first (kubectl 1.32 lists v2, then v2beta1, then
+ * plain JSON); undefined when a plain JSON range comes first or none is listed (legacy documents).
+ */
+export function aggregatedDiscoveryVersion(accept: string | undefined): 'v2' | 'v2beta1' | undefined {
+  for (const range of parseAccept(accept)) {
+    if (range.quality <= 0 || !jsonRanges.has(range.type)) continue;
+    const as = range.parameters.get('as');
+    if (as === undefined) return undefined;
+    const version = range.parameters.get('v');
+    if (as === 'APIGroupDiscoveryList' && range.parameters.get('g') === 'apidiscovery.k8s.io' && (version === 'v2' || version === 'v2beta1')) return version;
+  }
+  return undefined;
 }
 
 /** True when a non-resource answer in JSON is acceptable (discovery clients list JSON last, after aggregated forms). */

@@ -1,7 +1,7 @@
 // How objects become the bytes stored in etcd and back. The codec turns an
-// object into bytes; the transformer then wraps those bytes (identity today,
-// encryption at rest later) and is told the key so a wrapped value cannot be
-// replayed under another key.
+// object into bytes; the transformer then wraps those bytes (identity, or
+// encryption at rest: ./encryption) and is told the key so a wrapped value
+// cannot be replayed under another key.
 
 /** The part of a Kubernetes object the storage layer reads and writes. */
 export interface StoredObject {
@@ -25,6 +25,13 @@ export interface Codec {
 export interface Transformer {
   toStorage(data: Uint8Array, key: string): Uint8Array;
   fromStorage(data: Uint8Array, key: string): Uint8Array;
+  /**
+   * True when a stored value was not written the way toStorage writes now (an
+   * older key, or plain text before encryption was turned on): an update then
+   * rewrites it even if the object did not change, which is how a key
+   * rotation reaches every object. Absent means never stale.
+   */
+  isStale?(data: Uint8Array, key: string): boolean;
 }
 
 /** A value in etcd that cannot be decoded: corrupt, or written by something else. */

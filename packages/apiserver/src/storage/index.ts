@@ -8,6 +8,15 @@ export {
   type StorageErrorCode,
 } from './errors';
 export { jsonCodec, identityTransformer, CorruptValueError, type Codec, type Transformer, type StoredObject } from './codec';
+export {
+  EncryptionConfigError,
+  EncryptionTransformer,
+  DecryptionError,
+  loadEncryptionConfig,
+  parseEncryptionConfig,
+  type EncryptionConfig,
+  type StoredResourceInfo,
+} from './encryption';
 export { objectKey, resourcePrefix, REGISTRY_PREFIX, type ObjectKeyParts } from './keys';
 export {
   EtcdStore,

@@ -266,13 +266,18 @@ export class EtcdStore {
       if (!state.object && !options.ignoreNotFound) throw notFoundError(key);
       if (state.object) checkPreconditions(key, options.preconditions, state.object);
       const input = state.value === undefined ? undefined : this.decodeValue<T>(key, state.value, state.modRevision);
-      const next = await tryUpdate(input);
+      const stale = state.value !== undefined && (this.transformer.isStale?.(state.value, key) ?? false);
+      let next = await tryUpdate(input);
       if (next === null) {
         if (!state.object) throw notFoundError(key);
-        return state.object;
+        // Unchanged, but written with an older key (or before encryption): rewrite it as it is.
+        if (!stale) return state.object;
+        next = state.object;
       }
-      const value = this.encode(key, next);
-      if (state.object && state.value?.equals(value) && options.ttlSeconds === undefined) return state.object;
+      const plaintext = this.codec.encode(withResourceVersion(next, undefined));
+      // Compared before the transformer: encryption with a fresh IV never yields the same bytes twice.
+      if (state.object && !stale && options.ttlSeconds === undefined && Buffer.from(plaintext).equals(this.plaintextOf(key, state.value))) return state.object;
+      const value = this.wrap(key, plaintext);
       const exists = state.object !== undefined;
       const expectedRevision = state.modRevision;
       const response = await this.call(key, async (deadline) =>
@@ -499,7 +504,18 @@ export class EtcdStore {
   }
 
   private encode(key: string, object: StoredObject): Buffer {
-    const bytes = this.transformer.toStorage(this.codec.encode(withResourceVersion(object, undefined)), key);
+    return this.wrap(key, this.codec.encode(withResourceVersion(object, undefined)));
+  }
+
+  private wrap(key: string, plaintext: Uint8Array): Buffer {
+    const bytes = this.transformer.toStorage(plaintext, key);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** The codec bytes of a stored value (empty when absent). */
+  private plaintextOf(key: string, value: Buffer | undefined): Buffer {
+    if (value === undefined) return Buffer.alloc(0);
+    const bytes = this.transformer.fromStorage(value, key);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
