@@ -7,13 +7,13 @@
 //   GET when they lose a race with another writer;
 // - the end of a graceful deletion: delete with grace 0 and a uid
 //   precondition, so a pod recreated under the same name is never touched;
-// - Secrets and ConfigMaps by GET, cached for a short while because every
-//   pod sync reads them again;
+// - Secrets, ConfigMaps, PersistentVolumeClaims and PersistentVolumes by
+//   GET, cached for a short while because every pod sync reads them again;
 // - all Services from a shared informer, for the service environment
 //   variables of containers being started.
-import { deepCopy, type ConfigMap, type Pod, type PodCondition, type PodStatus, type Secret, type Service } from '@kube-lite/api';
+import { deepCopy, type ConfigMap, type PersistentVolume, type PersistentVolumeClaim, type Pod, type PodCondition, type PodStatus, type Secret, type Service } from '@kube-lite/api';
 import { isConflict, isNotFound, RESOURCES, SharedInformer, silentLogger, type ApiClient, type Logger } from '@kube-lite/client';
-import type { ConfigMapSource, PodSource, SecretSource, ServiceSource, StatusSink } from './sources';
+import type { ConfigMapSource, PersistentVolumeSource, PodSource, SecretSource, ServiceSource, StatusSink } from './sources';
 
 export interface InformerPodSourceOptions {
   client: ApiClient;
@@ -167,7 +167,7 @@ export class ApiStatusSink implements StatusSink {
 
 export interface ApiObjectSourceOptions {
   client: ApiClient;
-  /** How long a fetched Secret or ConfigMap (or its absence) is reused; 10 s by default. */
+  /** How long a fetched object (or its absence) is reused; 10 s by default. */
   ttlMs?: number;
   /** Entries kept at most; the oldest are dropped first. 2000 by default. */
   maxEntries?: number;
@@ -176,20 +176,23 @@ export interface ApiObjectSourceOptions {
   logger?: Logger;
 }
 
+type CachedObject = ConfigMap | Secret | PersistentVolumeClaim | PersistentVolume;
+type CachedResource = 'secrets' | 'configmaps' | 'persistentvolumeclaims' | 'persistentvolumes';
+
 interface CacheEntry {
-  value: ConfigMap | Secret | undefined;
+  value: CachedObject | undefined;
   fetchedAtMs: number;
 }
 
-/** Secrets and ConfigMaps fetched by name (all a node identity may do), with a short-lived cache. */
-export class ApiObjectSource implements SecretSource, ConfigMapSource {
+/** Objects fetched by name (all a node identity may do), with a short-lived cache. */
+export class ApiObjectSource implements SecretSource, ConfigMapSource, PersistentVolumeSource {
   private readonly client: ApiClient;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly nowMs: () => number;
   private readonly logger: Logger;
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly inFlight = new Map<string, Promise<ConfigMap | Secret | undefined>>();
+  private readonly inFlight = new Map<string, Promise<CachedObject | undefined>>();
 
   constructor(options: ApiObjectSourceOptions) {
     this.client = options.client;
@@ -207,7 +210,15 @@ export class ApiObjectSource implements SecretSource, ConfigMapSource {
     return (await this.lookup('configmaps', namespace, name)) as ConfigMap | undefined;
   }
 
-  private lookup(resource: 'secrets' | 'configmaps', namespace: string, name: string): Promise<ConfigMap | Secret | undefined> {
+  async getPersistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined> {
+    return (await this.lookup('persistentvolumeclaims', namespace, name)) as PersistentVolumeClaim | undefined;
+  }
+
+  async getPersistentVolume(name: string): Promise<PersistentVolume | undefined> {
+    return (await this.lookup('persistentvolumes', '', name)) as PersistentVolume | undefined;
+  }
+
+  private lookup(resource: CachedResource, namespace: string, name: string): Promise<CachedObject | undefined> {
     const key = `${resource}/${namespace}/${name}`;
     const cached = this.cache.get(key);
     if (cached !== undefined && this.nowMs() - cached.fetchedAtMs < this.ttlMs) return Promise.resolve(cached.value);
@@ -219,10 +230,23 @@ export class ApiObjectSource implements SecretSource, ConfigMapSource {
     return pending;
   }
 
-  private async fetch(resource: 'secrets' | 'configmaps', namespace: string, name: string, key: string, stale: CacheEntry | undefined): Promise<ConfigMap | Secret | undefined> {
-    let value: ConfigMap | Secret | undefined;
+  private get(resource: CachedResource, namespace: string, name: string): Promise<CachedObject> {
+    switch (resource) {
+      case 'secrets':
+        return this.client.secrets(namespace).get(name);
+      case 'configmaps':
+        return this.client.configMaps(namespace).get(name);
+      case 'persistentvolumeclaims':
+        return this.client.persistentVolumeClaims(namespace).get(name);
+      case 'persistentvolumes':
+        return this.client.persistentVolumes().get(name);
+    }
+  }
+
+  private async fetch(resource: CachedResource, namespace: string, name: string, key: string, stale: CacheEntry | undefined): Promise<CachedObject | undefined> {
+    let value: CachedObject | undefined;
     try {
-      value = resource === 'secrets' ? await this.client.secrets(namespace).get(name) : await this.client.configMaps(namespace).get(name);
+      value = await this.get(resource, namespace, name);
     } catch (error) {
       if (!isNotFound(error)) {
         // An unreachable API server should not stop pods that ran with this object a moment ago.

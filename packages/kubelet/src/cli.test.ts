@@ -56,6 +56,8 @@ describe('parseKubeletFlags', () => {
       nodeStatusReportFrequencyMs: 300_000,
       nodeLeaseDurationSeconds: 40,
       capacity: { pods: 110 },
+      clusterDns: [],
+      clusterDomain: 'cluster.local',
       logLevel: 'info',
     });
   });
@@ -91,6 +93,11 @@ describe('parseKubeletFlags', () => {
       argv: ['--master', 'x:1', '--insecure', '--register-node=false', '--kubelet-api-token-file', '/etc/kubelet/api-token', '--log-level', 'debug'],
       expected: { registerNode: false, apiToken: 'apiserver-secret', logLevel: 'debug' },
     },
+    {
+      name: 'cluster DNS: comma-separated and repeated --cluster-dns, --cluster-domain',
+      argv: ['--master', 'x:1', '--insecure', '--cluster-dns', '10.96.0.10,10.96.0.11', '--cluster-dns', '172.18.0.4', '--cluster-domain', 'Example.Internal.'],
+      expected: { clusterDns: ['10.96.0.10', '10.96.0.11', '172.18.0.4'], clusterDomain: 'example.internal' },
+    },
   ];
   it.each(cases)('$name', ({ argv, expected }) => {
     expect(parseKubeletFlags(argv, environment)).toMatchObject(expected);
@@ -111,6 +118,8 @@ describe('parseKubeletFlags', () => {
     { argv: ['--kubeconfig', '/missing'], message: /--kubeconfig: cannot read \/missing/ },
     { argv: ['--master', 'x:1', '--insecure', '--client-ca-file', '/missing'], message: /--client-ca-file: cannot read \/missing/ },
     { argv: ['--master', 'x:1', '--insecure', '--bogus'], message: /unknown option '--bogus'/ },
+    { argv: ['--master', 'x:1', '--insecure', '--cluster-dns', 'dns.local'], message: /--cluster-dns: use IP addresses/ },
+    { argv: ['--master', 'x:1', '--insecure', '--cluster-domain', 'bad_domain'], message: /--cluster-domain: use a DNS domain/ },
   ];
   it.each(errors)('rejects $argv with a clear ConfigError', ({ argv, message }) => {
     expect(() => parseKubeletFlags(argv, environment)).toThrow(ConfigError);

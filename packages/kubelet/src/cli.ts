@@ -55,6 +55,10 @@ export interface KubeletFlags {
   nodeLeaseDurationSeconds: number;
   capacity: { cpuMillis?: number; memoryBytes?: number; pods?: number };
   nodeLabels: Record<string, string>;
+  /** --cluster-dns: IPs of the cluster DNS servers for ClusterFirst pods (docker runtime); empty: the node's resolver. */
+  clusterDns: string[];
+  /** --cluster-domain: the cluster's DNS domain, for the pods' search list. */
+  clusterDomain: string;
   logLevel: LogLevel;
 }
 
@@ -123,6 +127,13 @@ function labelsFlag(value: string): Record<string, string> {
   return labels;
 }
 
+/** --cluster-dns: comma-separated IPs, the flag repeatable (upstream's string slice). */
+function clusterDnsFlag(value: string, previous: string[] | undefined): string[] {
+  const addresses = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const address of addresses) if (isIP(address) === 0) throw new ConfigError(`invalid value "${value}" for --cluster-dns: use IP addresses separated by commas`);
+  return [...(previous ?? []), ...addresses];
+}
+
 function readNamed(environment: FlagEnvironment, file: string, what: string): string {
   try {
     return environment.readFile(file);
@@ -168,6 +179,8 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
     .option('--cpu <quantity>', 'CPU capacity to report instead of the machine\'s', quantityFlag('cpu', (quantity) => quantity.milliValue()))
     .option('--memory <quantity>', 'memory capacity to report instead of the machine\'s', quantityFlag('memory', (quantity) => quantity.value()))
     .option('--max-pods <count>', 'pods this node runs at most', integerFlag('max-pods', 1), 110)
+    .option('--cluster-dns <ips>', 'IPs of the cluster DNS servers that pods with dnsPolicy ClusterFirst use (comma-separated; docker runtime: the process runtime cannot give a host process its own resolv.conf)', clusterDnsFlag)
+    .option('--cluster-domain <domain>', 'the cluster\'s DNS domain: pods search <namespace>.svc.<domain>, svc.<domain> and <domain>', 'cluster.local')
     .option('--log-level <level>', 'debug, info, warn or error', 'info');
   try {
     program.parse([...argv], { from: 'user' });
@@ -207,6 +220,8 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
     cpu?: number;
     memory?: number;
     maxPods: number;
+    clusterDns?: string[];
+    clusterDomain: string;
     logLevel: string;
   }>();
 
@@ -226,6 +241,10 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
   }
   if ((options.tlsCertFile === undefined) !== (options.tlsPrivateKeyFile === undefined)) throw new ConfigError('--tls-cert-file and --tls-private-key-file go together: give both or neither');
   if (options.kubeletApiToken !== undefined && options.kubeletApiTokenFile !== undefined) throw new ConfigError('give --kubelet-api-token or --kubelet-api-token-file, not both');
+  const clusterDomain = options.clusterDomain.replace(/\.$/, '').toLowerCase();
+  if (clusterDomain !== '' && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(clusterDomain) || clusterDomain.length > 253)) {
+    throw new ConfigError(`invalid value "${options.clusterDomain}" for --cluster-domain: use a DNS domain such as cluster.local`);
+  }
 
   return {
     connection: connectionOf(options, environment),
@@ -255,6 +274,8 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
       pods: options.maxPods,
     },
     nodeLabels: options.nodeLabels ?? {},
+    clusterDns: options.clusterDns ?? [],
+    clusterDomain,
     logLevel: options.logLevel as LogLevel,
   };
 }
@@ -334,6 +355,8 @@ async function main(): Promise<void> {
     nodeLeaseDurationSeconds: flags.nodeLeaseDurationSeconds,
     capacity: flags.capacity,
     nodeLabels: flags.nodeLabels,
+    clusterDns: flags.clusterDns,
+    clusterDomain: flags.clusterDomain,
     containerRuntimeVersion: `${runtime.name}://1`,
     logger,
   });

@@ -4,7 +4,7 @@
 // `kubelet` binary.
 
 export { systemClock, ManualClock, ManualClockRegressionError, type Clock, type TimerHandle } from './clock';
-export { InMemoryObjectSource, InMemoryPodSource, InMemoryServiceSource, RecordingStatusSink, type ConfigMapSource, type PodSource, type SecretSource, type ServiceSource, type StatusSink } from './sources';
+export { InMemoryObjectSource, InMemoryPodSource, InMemoryServiceSource, RecordingStatusSink, type ConfigMapSource, type PersistentVolumeSource, type PodSource, type SecretSource, type ServiceSource, type StatusSink } from './sources';
 export { ContainerConfigError, VolumeSetupError } from './errors';
 
 // Runtimes.
@@ -14,13 +14,17 @@ export type {
   ContainerRuntime,
   ContainerState,
   ContainerStats,
+  ContainerResources,
   ContainerStatus as RuntimeContainerStatus,
+  DnsConfig,
   ExecOptions,
   ExecSession,
   LogOptions,
   Mount,
+  MountStorage,
   PodSandbox,
   PodSandboxConfig,
+  PullPolicy,
   RuntimeEvent,
   SandboxFilter,
   SandboxState,
@@ -40,6 +44,7 @@ export type { PodWorkerState } from './pod-workers/pod-worker';
 export type { KubeletLogger, PodEvent, PodEventRecorder } from './pod-workers/context';
 export { CrashLoopBackOff, DEFAULT_BACKOFF, type BackOffOptions } from './pod-workers/backoff';
 export { clusterIPAddress, serviceEnvironment, type ServiceAddressMapper } from './pod-workers/service-env';
+export { DEFAULT_CLUSTER_DOMAIN, podDnsConfig, type ClusterDnsSettings, type PodDnsOutcome } from './pod-workers/dns';
 export { computePodStatus, type PodObservation } from './status/compute-status';
 
 // HTTP API.

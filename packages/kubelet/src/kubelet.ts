@@ -91,6 +91,10 @@ export interface KubeletOptions {
   /** Timers and timestamps; the system clock by default, a ManualClock in tests. */
   clock?: Clock;
   logger?: Logger;
+  /** IPs of the cluster DNS servers (upstream --cluster-dns) that ClusterFirst pods resolve with; none: they use the node's resolver. */
+  clusterDns?: string[];
+  /** The cluster's DNS domain (upstream --cluster-domain); cluster.local by default. */
+  clusterDomain?: string;
   /** Passed to PodWorkers as they are (tests shorten the relist, replace the probe runner...). */
   workers?: Pick<PodWorkersOptions, 'relistPeriodMs' | 'backOff' | 'probeRunner'>;
 }
@@ -208,7 +212,10 @@ export class Kubelet {
       statusSink: new ApiStatusSink({ client: this.client, logger: this.logger }),
       secrets: objects,
       configMaps: objects,
+      persistentVolumes: objects,
       services: this.serviceSource,
+      ...(options.clusterDns === undefined ? {} : { clusterDnsServers: options.clusterDns }),
+      ...(options.clusterDomain === undefined ? {} : { clusterDomain: options.clusterDomain }),
       clock: this.clock,
       nodeAllocatable: { cpuMillis: this.cpuMillis, memoryBytes: this.memoryBytes },
       log: (event, fields) => this.logger.info(event, fields),

@@ -1,7 +1,7 @@
 // The kubelet core's view of the outside world. The wiring (src/kubelet.ts)
 // implements these over the API client's informers and status updates; tests
 // and static pods use the in-memory versions below.
-import type { ConfigMap, Pod, PodStatus, Secret, Service } from '@kube-lite/api';
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus, Secret, Service } from '@kube-lite/api';
 
 /** The pods that should run on this node (including ones being deleted: deletionTimestamp set). */
 export interface PodSource {
@@ -26,6 +26,12 @@ export interface SecretSource {
 
 export interface ConfigMapSource {
   getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+}
+
+/** Claims and the volumes bound to them, for persistentVolumeClaim volumes. */
+export interface PersistentVolumeSource {
+  getPersistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
+  getPersistentVolume(name: string): Promise<PersistentVolume | undefined>;
 }
 
 /** Every Service of the cluster, for the service environment variables of a container being started. */
@@ -66,10 +72,20 @@ export class InMemoryPodSource implements PodSource {
   }
 }
 
-/** Secrets and config maps held in memory, keyed "namespace/name". */
-export class InMemoryObjectSource implements SecretSource, ConfigMapSource {
+/** Secrets, config maps, claims (keyed "namespace/name") and persistent volumes (by name) held in memory. */
+export class InMemoryObjectSource implements SecretSource, ConfigMapSource, PersistentVolumeSource {
   readonly secrets = new Map<string, Secret>();
   readonly configMaps = new Map<string, ConfigMap>();
+  readonly persistentVolumeClaims = new Map<string, PersistentVolumeClaim>();
+  readonly persistentVolumes = new Map<string, PersistentVolume>();
+
+  async getPersistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined> {
+    return this.persistentVolumeClaims.get(`${namespace}/${name}`);
+  }
+
+  async getPersistentVolume(name: string): Promise<PersistentVolume | undefined> {
+    return this.persistentVolumes.get(name);
+  }
 
   async getSecret(namespace: string, name: string): Promise<Secret | undefined> {
     return this.secrets.get(`${namespace}/${name}`);

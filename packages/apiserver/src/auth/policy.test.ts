@@ -79,6 +79,8 @@ describe('FixedPolicyAuthorizer', () => {
     { case: 'node creates events', attributes: resource('node', 'create', 'events default'), allowed: true },
     { case: 'node gets a secret by name', attributes: resource('node', 'get', 'secrets default db'), allowed: true },
     { case: 'node cannot list all secrets', attributes: resource('node', 'list', 'secrets default'), allowed: false },
+    { case: 'node gets a claim by name', attributes: resource('node', 'get', 'persistentvolumeclaims default data-web-0'), allowed: true },
+    { case: 'node cannot list claims', attributes: resource('node', 'list', 'persistentvolumeclaims default'), allowed: false },
     { case: 'a user named like a node without the group gets nothing', attributes: resource('fakeNode', 'get', 'nodes - worker-1'), allowed: false },
     { case: 'scheduler watches pods', attributes: resource('scheduler', 'watch', 'pods -'), allowed: true },
     { case: 'scheduler binds pods', attributes: resource('scheduler', 'create', 'pods/binding default p'), allowed: true },

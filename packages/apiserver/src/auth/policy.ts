@@ -207,6 +207,8 @@ export function nodeRules(nodeName: string, podNodeName: PodNodeLookup | undefin
     { verbs: ['update', 'patch'], apiGroups: [''], resources: ['pods/status'], when: boundToThisNode },
     ...eventRules,
     { verbs: ['get', 'list', 'watch'], apiGroups: [''], resources: ['configmaps', 'secrets'], when: namedOnly },
+    // Mounting a claim: the kubelet reads the claim, then the volume bound to it (upstream's node authorizer follows the pod's graph).
+    { verbs: ['get'], apiGroups: [''], resources: ['persistentvolumeclaims', 'persistentvolumes'], when: namedOnly },
     { verbs: readVerbs, apiGroups: [''], resources: ['services'] },
   ];
 }

@@ -4,7 +4,8 @@ import type { Pod } from '@kube-lite/api';
 import type { Clock } from '../clock';
 import type { ProbeManager } from '../probes/probe-manager';
 import type { ContainerRuntime } from '../runtime/runtime';
-import type { ConfigMapSource, SecretSource, ServiceSource } from '../sources';
+import type { ConfigMapSource, PersistentVolumeSource, SecretSource, ServiceSource } from '../sources';
+import type { ClusterDnsSettings } from './dns';
 import type { ServiceAddressMapper } from './service-env';
 import type { StatusManager } from '../status/status-manager';
 import type { CrashLoopBackOff } from './backoff';
@@ -35,7 +36,12 @@ export interface WorkerContext {
   backOff: CrashLoopBackOff;
   secrets?: SecretSource;
   configMaps?: ConfigMapSource;
+  persistentVolumes?: PersistentVolumeSource;
   services?: ServiceSource;
+  /** --cluster-dns / --cluster-domain, for the pods' resolv.conf. */
+  clusterDns: ClusterDnsSettings;
+  /** Parent of memory-backed emptyDir directories (runtimes exposing host directories); /dev/shm/kube-lite by default. */
+  memoryDirectory?: string;
   /** Where containers reach a ClusterIP (service environment variables). */
   serviceAddress: ServiceAddressMapper;
   nodeAllocatable: { cpuMillis: number; memoryBytes: number };

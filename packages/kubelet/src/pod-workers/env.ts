@@ -2,7 +2,10 @@
 // then env (later entries win), $(VAR) references expanded against what was
 // defined before and the service variables, downward API fields and resource
 // values resolved, then the service variables (service-env.ts) the container
-// did not define itself.
+// did not define itself. envFrom keys that are no valid variable name are
+// skipped with an InvalidEnvironmentVariableNames warning. Values that come
+// from Secrets are reported to the caller (secretValues), which keeps them out
+// of logs, events and statuses.
 import { Quantity, type Container, type ObjectFieldSelector, type Pod, type ResourceFieldSelector } from '@kube-lite/api';
 import { ContainerConfigError } from '../errors';
 import type { ConfigMapSource, SecretSource, ServiceSource } from '../sources';
@@ -20,6 +23,18 @@ export interface EnvContext {
   services?: ServiceSource;
   /** Where the container reaches a ClusterIP (the runtime decides); the ClusterIP itself by default. */
   serviceAddress?: ServiceAddressMapper;
+  /** Receives what upstream records as Warning events about the pod (InvalidEnvironmentVariableNames); ignored without it. */
+  warn?: (reason: string, message: string) => void;
+  /** Collects every value read from a Secret, so the caller can redact it from anything it prints. */
+  secretValues?: Set<string>;
+}
+
+/**
+ * The API server's rule for variable names (upstream's relaxed rule, on by
+ * default since 1.32): printable ASCII except '=', not empty.
+ */
+export function isValidEnvName(name: string): boolean {
+  return name.length > 0 && /^[\x20-\x3c\x3e-\x7e]+$/.test(name);
 }
 
 function podName(pod: Pod): string {
@@ -111,7 +126,24 @@ async function secretData(context: EnvContext, name: string): Promise<Record<str
   const data: Record<string, string> = {};
   for (const [key, value] of Object.entries(secret.data ?? {})) data[key] = decodeSecretValue(value);
   for (const [key, value] of Object.entries(secret.stringData ?? {})) data[key] = value;
+  for (const value of Object.values(data)) context.secretValues?.add(value);
   return data;
+}
+
+/** Sets prefix+key for every key of an envFrom source; invalid names are skipped and reported once per source. */
+function addFromSource(values: Map<string, string>, data: Record<string, string>, prefix: string, what: string, context: EnvContext): void {
+  const invalid: string[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    const name = `${prefix}${key}`;
+    if (!isValidEnvName(name)) {
+      invalid.push(name);
+      continue;
+    }
+    values.set(name, value);
+  }
+  if (invalid.length > 0) {
+    context.warn?.('InvalidEnvironmentVariableNames', `Keys [${invalid.sort().join(', ')}] from the EnvFrom ${what} were skipped since they are considered invalid environment variable names.`);
+  }
 }
 
 /** The container's environment, in order. Throws ContainerConfigError for a missing non-optional reference. */
@@ -130,13 +162,13 @@ export async function buildContainerEnv(container: Container, context: EnvContex
       const name = source.configMapRef.name ?? '';
       const data = await configMapData(context, name);
       if (!data && !source.configMapRef.optional) throw new ContainerConfigError(`configmap "${name}" not found`);
-      for (const [key, value] of Object.entries(data ?? {})) values.set(`${prefix}${key}`, value);
+      addFromSource(values, data ?? {}, prefix, `configMap ${namespace}/${name}`, context);
     }
     if (source.secretRef) {
       const name = source.secretRef.name ?? '';
       const data = await secretData(context, name);
       if (!data && !source.secretRef.optional) throw new ContainerConfigError(`secret "${name}" not found`);
-      for (const [key, value] of Object.entries(data ?? {})) values.set(`${prefix}${key}`, value);
+      addFromSource(values, data ?? {}, prefix, `secret ${namespace}/${name}`, context);
     }
   }
   for (const variable of container.env ?? []) {

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Container, Pod } from '@kube-lite/api';
+import { Quantity, type Container, type Pod } from '@kube-lite/api';
 import type { TimerHandle } from '../clock';
 import { ContainerConfigError, VolumeSetupError } from '../errors';
 import { runHandler } from '../probes/prober';
@@ -24,15 +24,35 @@ import {
   POD_NAMESPACE_LABEL,
   POD_UID_LABEL,
 } from '../runtime/labels';
-import type { ContainerConfig, ContainerStatus, PodSandbox } from '../runtime/runtime';
+import type { ContainerConfig, ContainerResources, ContainerStatus, PodSandbox } from '../runtime/runtime';
 import { computePodStatus, type WaitingReason } from '../status/compute-status';
-import { setUpVolumes, tearDownPodDirectory } from '../volumes/volumes';
+import { memorySizeLimitBytes, mountStorage, setUpVolumes, tearDownPodDirectory, type PreparedVolume, type VolumeContext, type VolumeSetupOptions } from '../volumes/volumes';
 import { formatBackOffDuration } from './backoff';
 import type { WorkerContext } from './context';
-import { buildContainerEnv, expandReferences, type EnvContext } from './env';
+import { podDnsConfig } from './dns';
+import { buildContainerEnv, expandReferences } from './env';
 
 /** How often podTerminated is repeated while the terminated pod's object still exists. */
 const TERMINATED_REPORT_RETRY_MS = 10_000;
+/**
+ * Secret values shorter than this are not redacted from messages: masking
+ * every "1" or "on" would garble them, and such values say little anyway.
+ */
+const MIN_REDACTED_LENGTH = 4;
+/** Bound on the secret values a worker remembers for redaction. */
+const MAX_REDACTED_VALUES = 1024;
+export const REDACTED = '[redacted]';
+
+/** limits.cpu / limits.memory of a container, for runtimes that enforce them. */
+export function containerResources(container: Container): ContainerResources | undefined {
+  const cpu = Quantity.tryParse(container.resources?.limits?.cpu);
+  const memory = Quantity.tryParse(container.resources?.limits?.memory);
+  const resources: ContainerResources = {
+    ...(cpu !== undefined && cpu.sign() > 0 ? { cpuMillis: cpu.milliValue() } : {}),
+    ...(memory !== undefined && memory.sign() > 0 ? { memoryBytes: memory.value() } : {}),
+  };
+  return resources.cpuMillis === undefined && resources.memoryBytes === undefined ? undefined : resources;
+}
 
 export type PodWorkerState = 'syncing' | 'terminating' | 'terminated';
 
@@ -88,6 +108,8 @@ export class PodWorker {
   private sandboxStoppedForTerminalPhase = false;
   private failures = 0;
   private terminatedReportedAtMs = -Infinity;
+  /** Values the pod's containers read from Secrets: never printed (see redact). */
+  private readonly secretValues = new Set<string>();
 
   constructor(
     private readonly context: WorkerContext,
@@ -152,7 +174,7 @@ export class PodWorker {
           this.failures = 0;
         } catch (error) {
           this.failures += 1;
-          this.context.log('PodSyncFailed', { pod: this.podKey(), error: (error as Error).message });
+          this.context.log('PodSyncFailed', { pod: this.podKey(), error: this.redact((error as Error).message) });
           this.wakeAt(this.context.clock.nowMs() + Math.min(1000 * 2 ** Math.min(this.failures, 6), 60_000));
         }
       }
@@ -166,7 +188,26 @@ export class PodWorker {
   /** An event for people about this pod; none for orphans, whose pod object is gone. */
   private event(type: 'Normal' | 'Warning', reason: string, message: string, containerName?: string): void {
     if (this.orphan) return;
-    this.context.recordEvent(this.pod, { type, reason, message, ...(containerName === undefined ? {} : { containerName }) });
+    this.context.recordEvent(this.pod, { type, reason, message: this.redact(message), ...(containerName === undefined ? {} : { containerName }) });
+  }
+
+  /**
+   * Masks the Secret values this pod's containers use. Error texts can carry
+   * them (a command expanded from $(SECRET_VAR) that cannot be found, a
+   * hook's output), and logs, events and statuses are read by people who may
+   * not read the Secret.
+   */
+  private redact(text: string): string {
+    let result = text;
+    for (const value of this.secretValues) if (result.includes(value)) result = result.split(value).join(REDACTED);
+    return result;
+  }
+
+  private rememberSecretValues(values: Set<string>): void {
+    for (const value of values) {
+      if (value.length < MIN_REDACTED_LENGTH || this.secretValues.size >= MAX_REDACTED_VALUES) continue;
+      this.secretValues.add(value);
+    }
   }
 
   private podKey(): string {
@@ -212,7 +253,7 @@ export class PodWorker {
     return { sandboxes, sandbox: sandboxes.find((sandbox) => sandbox.state === 'ready'), instances };
   }
 
-  private envContext(podIP: string): EnvContext {
+  private envContext(podIP: string, secretValues?: Set<string>): VolumeContext {
     return {
       pod: this.pod,
       podIP,
@@ -220,8 +261,18 @@ export class PodWorker {
       nodeAllocatable: this.context.nodeAllocatable,
       secrets: this.context.secrets,
       configMaps: this.context.configMaps,
+      persistentVolumes: this.context.persistentVolumes,
       services: this.context.services,
       serviceAddress: this.context.serviceAddress,
+      warn: (reason, message) => this.event('Warning', reason, message),
+      ...(secretValues === undefined ? {} : { secretValues }),
+    };
+  }
+
+  private volumeOptions(): VolumeSetupOptions {
+    return {
+      runtimeManagesStorage: this.context.runtime.managesVolumeStorage ?? false,
+      ...(this.context.memoryDirectory === undefined ? {} : { memoryDirectory: this.context.memoryDirectory }),
     };
   }
 
@@ -252,6 +303,14 @@ export class PodWorker {
     }
 
     if (!observed.sandbox) {
+      const dns = runtime.appliesPodDns ? podDnsConfig(this.pod, this.context.clusterDns) : { config: undefined, warnings: [] };
+      for (const warning of dns.warnings) this.event('Warning', warning.reason, warning.message);
+      const memoryVolumes = (spec.volumes ?? [])
+        .filter((volume) => volume.emptyDir?.medium === 'Memory')
+        .map((volume) => {
+          const sizeLimitBytes = memorySizeLimitBytes(volume);
+          return { name: volume.name, ...(sizeLimitBytes === undefined ? {} : { sizeLimitBytes }) };
+        });
       try {
         await runtime.runPodSandbox({
           name: this.pod.metadata?.name ?? '',
@@ -261,6 +320,8 @@ export class PodWorker {
           hostname: spec.hostname ?? this.pod.metadata?.name ?? '',
           labels: { ...this.podLabels(), [POD_GRACE_PERIOD_LABEL]: String(spec.terminationGracePeriodSeconds ?? 30) },
           logDirectory: podLogDirectory(this.context.rootDirectory, this.pod),
+          ...(dns.config ? { dns: dns.config } : {}),
+          ...(memoryVolumes.length > 0 ? { memoryVolumes } : {}),
         });
       } catch (error) {
         this.setWaitingForAll({ reason: 'ContainerCreating', message: `Failed to create pod sandbox: ${(error as Error).message}` });
@@ -273,9 +334,9 @@ export class PodWorker {
     const sandbox = observed.sandbox;
     if (!sandbox) throw new Error(`pod sandbox of ${this.podKey()} vanished right after creation`);
 
-    let volumes: Map<string, string>;
+    let volumes: Map<string, PreparedVolume>;
     try {
-      volumes = await setUpVolumes(this.context.rootDirectory, this.envContext(sandbox.ip));
+      volumes = await setUpVolumes(this.context.rootDirectory, this.envContext(sandbox.ip), this.volumeOptions());
     } catch (error) {
       if (!(error instanceof VolumeSetupError)) throw error;
       this.setWaitingForAll({ reason: error.reason, message: error.message });
@@ -337,13 +398,13 @@ export class PodWorker {
     await this.report(await this.observe());
   }
 
-  private async restartIfUnhealthyOrChanged(container: Container, latest: ContainerStatus, sandbox: PodSandbox, volumes: Map<string, string>, restartPolicy: string): Promise<void> {
+  private async restartIfUnhealthyOrChanged(container: Container, latest: ContainerStatus, sandbox: PodSandbox, volumes: Map<string, PreparedVolume>, restartPolicy: string): Promise<void> {
     const failure = this.context.probes.failure(latest.id);
     const changed = latest.labels[CONTAINER_HASH_LABEL] !== undefined && latest.labels[CONTAINER_HASH_LABEL] !== containerHash(container);
     if (!failure && !changed) return;
     const message = failure ? `Container ${container.name} failed ${failure.kind} probe, will be restarted` : `Container ${container.name} definition changed, will be restarted`;
     this.killMessages.set(latest.id, message);
-    this.context.log('Killing', { pod: this.podKey(), container: container.name, message, probeOutput: failure?.message });
+    this.context.log('Killing', { pod: this.podKey(), container: container.name, message, probeOutput: failure ? this.redact(failure.message) : undefined });
     this.event('Normal', 'Killing', message, container.name);
     const probe = failure?.kind === 'startup' ? container.startupProbe : container.livenessProbe;
     const graceSeconds = (failure ? probe?.terminationGracePeriodSeconds : undefined) ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
@@ -353,7 +414,7 @@ export class PodWorker {
     else if (shouldRestart(restartPolicy, exited.exitCode)) await this.restartWithBackOff(container, 'app', exited, sandbox, volumes);
   }
 
-  private async restartWithBackOff(container: Container, kind: 'init' | 'app', latest: ContainerStatus, sandbox: PodSandbox, volumes: Map<string, string>): Promise<void> {
+  private async restartWithBackOff(container: Container, kind: 'init' | 'app', latest: ContainerStatus, sandbox: PodSandbox, volumes: Map<string, PreparedVolume>): Promise<void> {
     const { backOff, clock } = this.context;
     const key = `${this.uid}/${container.name}`;
     const nowMs = clock.nowMs();
@@ -374,18 +435,31 @@ export class PodWorker {
     try {
       await this.context.runtime.startContainer(instance.id);
     } catch (error) {
-      this.waiting.set(container.name, { reason: 'RunContainerError', message: (error as Error).message });
+      this.waiting.set(container.name, { reason: 'RunContainerError', message: this.redact((error as Error).message) });
     }
   }
 
-  private async buildConfig(container: Container, kind: 'init' | 'app', attempt: number, sandbox: PodSandbox, volumes: Map<string, string>): Promise<ContainerConfig> {
-    const env = await buildContainerEnv(container, this.envContext(sandbox.ip));
+  private async buildConfig(container: Container, kind: 'init' | 'app', attempt: number, sandbox: PodSandbox, volumes: Map<string, PreparedVolume>): Promise<ContainerConfig> {
+    const secretValues = new Set<string>();
+    let env: { name: string; value: string }[];
+    try {
+      env = await buildContainerEnv(container, this.envContext(sandbox.ip, secretValues));
+    } finally {
+      this.rememberSecretValues(secretValues);
+    }
     const defined = new Map(env.map((variable) => [variable.name, variable.value]));
     const mounts = (container.volumeMounts ?? []).map((mount) => {
-      const hostDirectory = volumes.get(mount.name);
-      if (hostDirectory === undefined) throw new ContainerConfigError(`volumeMount "${mount.name}" of container ${container.name} names no volume of the pod`);
-      return { containerPath: mount.mountPath, hostPath: mount.subPath ? path.join(hostDirectory, mount.subPath) : hostDirectory, volumeName: mount.name, readOnly: mount.readOnly ?? false };
+      const volume = volumes.get(mount.name);
+      if (volume === undefined) throw new ContainerConfigError(`volumeMount "${mount.name}" of container ${container.name} names no volume of the pod`);
+      let storage: ReturnType<typeof mountStorage>;
+      try {
+        storage = mountStorage(volume, mount.name, mount.subPath, this.volumeOptions());
+      } catch (error) {
+        throw new ContainerConfigError(`volumeMount "${mount.name}" of container ${container.name}: ${(error as Error).message}`, { cause: error });
+      }
+      return { containerPath: mount.mountPath, hostPath: storage.hostPath, volumeName: mount.name, readOnly: (mount.readOnly ?? false) || volume.readOnly, storage: storage.storage };
     });
+    const resources = containerResources(container);
     return {
       name: container.name,
       attempt,
@@ -405,10 +479,12 @@ export class PodWorker {
       logPath: `${container.name}/${attempt}.log`,
       ...(container.tty ? { tty: true } : {}),
       ...(container.stdin ? { stdin: true } : {}),
+      ...(resources ? { resources } : {}),
+      ...(container.imagePullPolicy ? { imagePullPolicy: container.imagePullPolicy } : {}),
     };
   }
 
-  private async startContainer(container: Container, kind: 'init' | 'app', attempt: number, sandbox: PodSandbox, volumes: Map<string, string>): Promise<void> {
+  private async startContainer(container: Container, kind: 'init' | 'app', attempt: number, sandbox: PodSandbox, volumes: Map<string, PreparedVolume>): Promise<void> {
     const { runtime } = this.context;
     let id: string;
     try {
@@ -420,8 +496,9 @@ export class PodWorker {
       await runtime.startContainer(id);
     } catch (error) {
       const reason = error instanceof ContainerConfigError || error instanceof RuntimeError ? error.reason : 'RunContainerError';
-      this.waiting.set(container.name, { reason, message: (error as Error).message });
-      this.context.log('FailedToStartContainer', { pod: this.podKey(), container: container.name, reason, message: (error as Error).message });
+      const message = this.redact((error as Error).message);
+      this.waiting.set(container.name, { reason, message });
+      this.context.log('FailedToStartContainer', { pod: this.podKey(), container: container.name, reason, message });
       this.event('Warning', 'Failed', `Error: ${(error as Error).message}`, container.name);
       return;
     }
@@ -431,8 +508,8 @@ export class PodWorker {
     if (postStart) {
       const outcome = await runHandler(postStart, this.target(container, id, sandbox.ip), (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
       if (!outcome.success) {
-        this.killMessages.set(id, `PostStartHookError: ${outcome.message}`);
-        this.context.log('FailedPostStartHook', { pod: this.podKey(), container: container.name, message: outcome.message });
+        this.killMessages.set(id, this.redact(`PostStartHookError: ${outcome.message}`));
+        this.context.log('FailedPostStartHook', { pod: this.podKey(), container: container.name, message: this.redact(outcome.message) });
         this.event('Warning', 'FailedPostStartHook', outcome.message, container.name);
         await runtime.stopContainer(id, 2);
       }
@@ -453,7 +530,7 @@ export class PodWorker {
       this.context.log('PreStopHook', { pod: this.podKey(), container: container.name });
       const outcome = await runHandler(preStop, this.target(container, instance.id, sandbox?.ip ?? ''), graceSeconds * 1000);
       if (!outcome.success) {
-        this.context.log('FailedPreStopHook', { pod: this.podKey(), container: container.name, message: outcome.message });
+        this.context.log('FailedPreStopHook', { pod: this.podKey(), container: container.name, message: this.redact(outcome.message) });
         this.event('Warning', 'FailedPreStopHook', outcome.message, container.name);
       }
     }
@@ -506,7 +583,7 @@ export class PodWorker {
     const observed = await this.observe();
     for (const sandbox of observed.sandboxes) await runtime.removePodSandbox(sandbox.id);
     for (const instance of [...observed.instances.values()].flat()) await runtime.removeContainer(instance.id);
-    tearDownPodDirectory(this.context.rootDirectory, this.uid);
+    tearDownPodDirectory(this.context.rootDirectory, this.uid, this.volumeOptions());
     fs.rmSync(podLogDirectory(this.context.rootDirectory, this.pod), { recursive: true, force: true });
     this.context.backOff.forget(`${this.uid}/`);
     this.context.status.forget(this.uid);
@@ -535,13 +612,24 @@ export class PodWorker {
       podIP: observed.sandbox?.ip ?? observed.sandboxes[0]?.ip ?? '',
       sandboxReady: observed.sandbox !== undefined,
       runtimeName: this.context.runtime.name,
-      instances: observed.instances,
+      instances: this.redactedInstances(observed.instances),
       waiting: this.waiting,
       killMessages: this.killMessages,
       isReady: (id) => probes.isReady(id),
       isStarted: (id) => probes.isStarted(id),
       terminated,
     });
+  }
+
+  /** The runtime's messages (a failed start names the command, which may hold an expanded secret) with secrets masked. */
+  private redactedInstances(instances: Map<string, ContainerStatus[]>): Map<string, ContainerStatus[]> {
+    if (this.secretValues.size === 0) return instances;
+    return new Map([...instances].map(([name, list]) => [name, list.map((instance) => (instance.message === undefined ? instance : { ...instance, message: this.redact(instance.message) }))]));
+  }
+
+  /** A Warning event about the pod from outside the worker (probe failures), with secrets masked. */
+  warn(reason: string, message: string, containerName?: string): void {
+    this.event('Warning', reason, message, containerName);
   }
 
   /** Computes and hands over the status; returns its phase. */

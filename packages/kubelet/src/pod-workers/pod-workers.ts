@@ -11,10 +11,11 @@ import { ProbeManager } from '../probes/probe-manager';
 import type { HandlerRunner } from '../probes/prober';
 import { CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from '../runtime/labels';
 import type { ContainerRuntime, ContainerStatus } from '../runtime/runtime';
-import type { ConfigMapSource, PodSource, SecretSource, ServiceSource, StatusSink } from '../sources';
+import type { ConfigMapSource, PersistentVolumeSource, PodSource, SecretSource, ServiceSource, StatusSink } from '../sources';
 import { StatusManager } from '../status/status-manager';
 import { CrashLoopBackOff, DEFAULT_BACKOFF, type BackOffOptions } from './backoff';
 import type { KubeletLogger, PodEventRecorder, WorkerContext } from './context';
+import { DEFAULT_CLUSTER_DOMAIN } from './dns';
 import { PodWorker, type PodWorkerState } from './pod-worker';
 import { clusterIPAddress, type ServiceAddressMapper } from './service-env';
 
@@ -30,6 +31,14 @@ export interface PodWorkersOptions {
   statusSink: StatusSink;
   secrets?: SecretSource;
   configMaps?: ConfigMapSource;
+  /** Claims and persistent volumes for persistentVolumeClaim volumes; such pods wait in ContainerCreating without it. */
+  persistentVolumes?: PersistentVolumeSource;
+  /** Cluster DNS servers (upstream --cluster-dns) for ClusterFirst pods; none: they fall back to the node's resolver. */
+  clusterDnsServers?: string[];
+  /** The cluster's DNS domain (upstream --cluster-domain); cluster.local by default. */
+  clusterDomain?: string;
+  /** Parent of memory-backed emptyDir directories under runtimes exposing host directories; /dev/shm/kube-lite when /dev/shm exists. */
+  memoryDirectory?: string;
   /** Services for the <SVC>_SERVICE_HOST/_PORT variables; none without it. */
   services?: ServiceSource;
   /**
@@ -95,13 +104,16 @@ export class PodWorkers {
         onChange: (uid) => this.workers.get(uid)?.request(),
         onFailure: (uid, failure) => {
           const worker = this.workers.get(uid);
-          if (worker && !worker.orphan) recordEvent(worker.currentPod, { type: 'Warning', reason: 'Unhealthy', message: `${PROBE_NAMES[failure.kind]} probe failed: ${failure.message}`, containerName: failure.containerName });
+          worker?.warn('Unhealthy', `${PROBE_NAMES[failure.kind]} probe failed: ${failure.message}`, failure.containerName);
         },
         runner: options.probeRunner,
       }),
       secrets: options.secrets,
       configMaps: options.configMaps,
+      persistentVolumes: options.persistentVolumes,
       services: options.services,
+      clusterDns: { servers: options.clusterDnsServers ?? [], domain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN },
+      ...(options.memoryDirectory === undefined ? {} : { memoryDirectory: options.memoryDirectory }),
       serviceAddress: options.serviceAddress ?? (options.runtime.name === 'process' ? loopbackServiceAddress : clusterIPAddress),
       nodeAllocatable: options.nodeAllocatable ?? { cpuMillis: os.cpus().length * 1000, memoryBytes: os.totalmem() },
       log: options.log ?? jsonLogger,

@@ -18,6 +18,28 @@ export interface PodSandboxConfig {
   annotations?: Record<string, string>;
   /** Directory holding this pod's container logs. */
   logDirectory: string;
+  /**
+   * The pod's resolver settings (its resolv.conf), computed by the kubelet from
+   * dnsPolicy, dnsConfig and --cluster-dns; absent: the runtime's default (the
+   * node's). Runtimes that cannot give a process its own resolv.conf (the
+   * process runtime) ignore it.
+   */
+  dns?: DnsConfig;
+  /**
+   * The pod's memory-backed emptyDir volumes (medium: Memory). A runtime that
+   * keeps them in storage of its own (managesVolumeStorage) creates them with
+   * the sandbox and holds them for the pod's life, so they survive container
+   * restarts and are shared by the pod's containers.
+   */
+  memoryVolumes?: { name: string; sizeLimitBytes?: number }[];
+}
+
+/** A resolv.conf: nameserver lines, the search line and the options line. */
+export interface DnsConfig {
+  servers: string[];
+  searches: string[];
+  /** "ndots:5", "edns0", ... */
+  options: string[];
 }
 
 export type SandboxState = 'ready' | 'notready';
@@ -37,14 +59,49 @@ export interface PodSandbox {
   logDirectory: string;
 }
 
+/**
+ * What backs a mount. Every mount also has a hostPath: the runtimes that
+ * expose host directories (the process runtime) use it whatever the kind.
+ * - directory: the host directory (or file) at hostPath, prepared by the
+ *   kubelet (emptyDir, configMap, secret, downwardAPI, projected, hostPath);
+ *   a bind mount under Docker.
+ * - persistentVolume: a PersistentVolume's data. A runtime with storage of its
+ *   own (ContainerRuntime.managesVolumeStorage: Docker's named volume
+ *   kube-lite-pv-<persistentVolumeName>) keeps it there, because its daemon
+ *   may not see the kubelet's filesystem; others use hostPath (the PV's
+ *   local/hostPath path, created by the kubelet).
+ * - memory: a memory-backed emptyDir (medium Memory), one per pod and
+ *   volume name (see PodSandboxConfig.memoryVolumes); others use hostPath, a
+ *   directory under /dev/shm when the machine has one.
+ * subPath (for the kinds other than directory, where it is already part of
+ * hostPath): the sub-directory or file of the volume to mount.
+ */
+export type MountStorage =
+  | { kind: 'directory' }
+  | { kind: 'persistentVolume'; persistentVolumeName: string; subPath?: string }
+  | { kind: 'memory'; subPath?: string };
+
 export interface Mount {
   /** The path the pod spec asked for (volumeMounts[].mountPath). */
   containerPath: string;
-  /** Where the data is on the host. */
+  /** Where the data is on the kubelet's machine (subPath included). */
   hostPath: string;
   /** volumeMounts[].name: runtimes that cannot remap paths expose the host path under this name. */
   volumeName: string;
   readOnly: boolean;
+  /** What backs the mount; a host directory when absent. */
+  storage?: MountStorage;
+}
+
+/** When to pull an image: the container's imagePullPolicy. */
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** CPU and memory caps for a container, from its resources.limits. */
+export interface ContainerResources {
+  /** limits.cpu in millicores (Docker: NanoCpus, 1000 m = 1e9). */
+  cpuMillis?: number;
+  /** limits.memory in bytes; the container is OOM-killed above it (Docker: Memory). */
+  memoryBytes?: number;
 }
 
 export interface ContainerConfig {
@@ -65,6 +122,10 @@ export interface ContainerConfig {
   logPath: string;
   tty?: boolean;
   stdin?: boolean;
+  /** resources.limits; runtimes without cgroups (the process runtime) only report them. */
+  resources?: ContainerResources;
+  /** imagePullPolicy of the container; absent: upstream's default for the image reference. Runtimes that never pull ignore it. */
+  imagePullPolicy?: PullPolicy;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
@@ -161,6 +222,19 @@ export type RuntimeEvent =
 export interface ContainerRuntime {
   /** "process", "fake", "docker": the scheme of containerIDs in pod status. */
   readonly name: string;
+  /**
+   * true when the runtime keeps PersistentVolume data and memory-backed
+   * emptyDirs in storage of its own (Docker named volumes) instead of at the
+   * host paths of their mounts: the kubelet then creates no host directory
+   * for them. Absent: false.
+   */
+  readonly managesVolumeStorage?: boolean;
+  /**
+   * true when the runtime gives a pod the resolv.conf of PodSandboxConfig.dns.
+   * The kubelet computes (and warns about) pod DNS only for such runtimes: a
+   * host process cannot get a resolv.conf of its own. Absent: false.
+   */
+  readonly appliesPodDns?: boolean;
 
   runPodSandbox(config: PodSandboxConfig): Promise<string>;
   /** Stops every container of the sandbox (grace 0) and marks it notready; the IP stays reserved. */

@@ -86,11 +86,56 @@ export class ChannelConnection {
   }
 }
 
-/** Wires an exec session to a WebSocket until the command ended; then closes the socket normally. */
-export function bridgeExecSession(socket: WebSocket, connection: ChannelConnection, session: ExecSession, options: StreamOptions, command: string[]): Promise<void> {
+/** Bounds on what a client may send before its exec session exists (kubectl sends stdin as soon as the socket opens). */
+export const MAX_EARLY_MESSAGES = 1024;
+export const MAX_EARLY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Holds a socket's messages from the moment it is open until the exec
+ * session exists: starting a process (a Docker exec is two daemon round
+ * trips) takes longer than a fast client waits before sending stdin. A client
+ * that sends more than the bounds allow is cut off (1009, message too big).
+ */
+export class EarlyMessages {
+  private readonly messages: Buffer[] = [];
+  private bytes = 0;
+  private closed = false;
+  private readonly onMessage = (message: Buffer): void => {
+    const bytes = Buffer.isBuffer(message) ? message : Buffer.from(message as unknown as string);
+    this.bytes += bytes.length;
+    if (this.messages.length >= MAX_EARLY_MESSAGES || this.bytes > MAX_EARLY_BYTES) {
+      this.socket.close(1009, 'too much input before the command started');
+      return;
+    }
+    this.messages.push(bytes);
+  };
+  private readonly onClose = (): void => {
+    this.closed = true;
+  };
+
+  constructor(private readonly socket: WebSocket) {
+    socket.on('message', this.onMessage);
+    socket.on('close', this.onClose);
+  }
+
+  /** Stops holding and hands over what arrived, and whether the client already went away. */
+  release(): { messages: Buffer[]; closed: boolean } {
+    this.socket.off('message', this.onMessage);
+    this.socket.off('close', this.onClose);
+    return { messages: this.messages.splice(0), closed: this.closed };
+  }
+}
+
+/**
+ * Wires an exec session to a WebSocket until the command ended; then closes
+ * the socket normally. Messages the client sent before (early) are replayed
+ * first, in order.
+ */
+export function bridgeExecSession(socket: WebSocket, connection: ChannelConnection, session: ExecSession, options: StreamOptions, command: string[], early?: EarlyMessages): Promise<void> {
+  const held = early?.release() ?? { messages: [], closed: false };
   // Tells the client the streams are ready: an empty frame on the lowest channel it reads.
   connection.send(options.stdout ? STDOUT_CHANNEL : options.stderr ? STDERR_CHANNEL : ERROR_CHANNEL, Buffer.alloc(0));
-  socket.on('message', (message: Buffer) => {
+  const handle = (message: Buffer): void => {
     const decoded = connection.decode(message);
     if (!decoded) return;
     if (decoded.channel === STDIN_CHANNEL) session.stdin?.write(decoded.data);
@@ -102,8 +147,12 @@ export function bridgeExecSession(socket: WebSocket, connection: ChannelConnecti
         // A malformed resize is ignored, as upstream does.
       }
     } else if (decoded.channel === CLOSE_CHANNEL && connection.closeSignals && decoded.data[0] === STDIN_CHANNEL) session.stdin?.end();
-  });
+  };
+  // Listening before replaying: nothing can arrive in between (one synchronous run), so the order holds.
+  socket.on('message', handle);
+  for (const message of held.messages) handle(message);
   socket.on('close', () => session.kill());
+  if (held.closed || socket.readyState === socket.CLOSED || socket.readyState === socket.CLOSING) session.kill();
   const pipe = (stream: NodeJS.ReadableStream, channel: number, wanted: boolean): Promise<void> =>
     new Promise((resolve) => {
       stream.on('data', (chunk: Buffer) => {

@@ -153,6 +153,35 @@ describe('kubelet on the process runtime', () => {
     expect(terminal.status).toEqual({ metadata: {}, status: 'Success' });
   });
 
+  it('keeps stdin a fast client sends before a slow runtime has started the exec', async () => {
+    const pod = makePod('slow-exec', [{ name: 'main', image: 'busybox', command: ['sleep', '30'] }]);
+    source.setPod(pod);
+    await running(pod);
+    // Docker's exec takes two daemon round trips: a runtime whose exec answers late stands in for it.
+    const slowRuntime = new Proxy(runtime, {
+      get(target, property) {
+        if (property === 'exec') {
+          return async (...args: Parameters<ProcessRuntime['exec']>) => {
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            return target.exec(...args);
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const slowServer = new KubeletServer({ nodeName: 'node-1', runtime: slowRuntime, locator: workers, host: '127.0.0.1', port: 0, token: TOKEN });
+    const slowPort = await slowServer.listen();
+    try {
+      // execOverWebSocket sends stdin (and closes it) the moment the socket opens.
+      const result = await execOverWebSocket(slowPort, '/exec/default/slow-exec/main?command=cat&stdin=true&stdout=true', 'sent early\n');
+      expect(result.stdout).toBe('sent early\n');
+      expect(result.status).toEqual({ metadata: {}, status: 'Success' });
+    } finally {
+      await slowServer.close();
+    }
+  });
+
   it('runs two ml-serving pods on the same port, each answering on its own pod IP, and stops them with grace', async () => {
     const servingPort = 19_000 + (process.pid % 1000);
     const pods = ['serve-a', 'serve-b'].map((name) =>

@@ -21,7 +21,7 @@ import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseTime, type Pod } from '@kube-lite/api';
 import type { ContainerRuntime, ExecSession } from '../runtime/runtime';
-import { bridgeExecSession, ChannelConnection, selectStreamProtocol, STREAM_PROTOCOLS, type StreamOptions } from './exec-stream';
+import { bridgeExecSession, ChannelConnection, EarlyMessages, selectStreamProtocol, STREAM_PROTOCOLS, type StreamOptions } from './exec-stream';
 import { SummaryProvider } from './stats-summary';
 import type { ContainerLookup } from '../pod-workers/pod-workers';
 
@@ -235,14 +235,17 @@ export class KubeletServer {
     }
     this.sockets.handleUpgrade(request, socket, head, (client: WebSocket) => {
       const connection = new ChannelConnection(client, client.protocol || 'channel.k8s.io');
-      void this.stream(kind, client, connection, found, command, options).catch((error: unknown) => {
+      // From the first moment: stdin the client sends while the session is being created is kept, not lost.
+      const early = new EarlyMessages(client);
+      void this.stream(kind, client, connection, found, command, options, early).catch((error: unknown) => {
+        early.release();
         connection.sendError((error as Error).message);
         client.close(1000);
       });
     });
   }
 
-  private async stream(kind: 'exec' | 'attach', client: WebSocket, connection: ChannelConnection, found: ContainerLookup, command: string[], options: StreamOptions): Promise<void> {
+  private async stream(kind: 'exec' | 'attach', client: WebSocket, connection: ChannelConnection, found: ContainerLookup, command: string[], options: StreamOptions, early: EarlyMessages): Promise<void> {
     let session: ExecSession;
     if (kind === 'exec') {
       session = await this.options.runtime.exec(found.container.id, { command, stdin: options.stdin, tty: options.tty });
@@ -260,6 +263,6 @@ export class KubeletServer {
         exited: new Promise((resolve) => output.on('close', () => resolve({ exitCode: 0 }))),
       };
     }
-    await bridgeExecSession(client, connection, session, options, command);
+    await bridgeExecSession(client, connection, session, options, command, early);
   }
 }

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { CONTAINER_NAME_LABEL, NODE_NAME_LABEL, POD_UID_LABEL } from '../labels';
-import type { ContainerConfig, PodSandbox, PodSandboxConfig } from '../runtime';
+import type { ContainerConfig, Mount, PodSandbox, PodSandboxConfig } from '../runtime';
 import {
   CLUSTER_NETWORK_LABEL,
   DOCKER_TYPE_LABEL,
@@ -8,13 +8,15 @@ import {
   containerCreateOptions,
   containerStatusFromInspect,
   defaultPullPolicy,
+  dockerMount,
+  memoryVolumeCreateOptions,
   parseDockerTime,
+  persistentVolumeCreateOptions,
   sandboxCreateOptions,
   sandboxFromSummary,
   splitLabels,
   usageFromStats,
   type CreateContext,
-  type DockerContainerExtras,
 } from './convert';
 
 const context: CreateContext = {
@@ -39,7 +41,7 @@ const sandbox: PodSandbox = {
   logDirectory: '/var/lib/kubelet/logs/shop_web-0_uid-1',
 };
 
-function config(overrides: Partial<ContainerConfig & DockerContainerExtras> = {}): ContainerConfig & DockerContainerExtras {
+function config(overrides: Partial<ContainerConfig> = {}): ContainerConfig {
   return { name: 'app', attempt: 2, image: 'ml-serving:1.0', command: [], args: [], env: [{ name: 'A', value: '1' }], mounts: [], labels: { [POD_UID_LABEL]: 'uid-1' }, logPath: 'app/2.log', ...overrides };
 }
 
@@ -104,11 +106,23 @@ describe('containerCreateOptions: Kubernetes command/args over ENTRYPOINT/CMD', 
 describe('sandboxCreateOptions', () => {
   const sandboxConfig: PodSandboxConfig = { name: 'web-0', namespace: 'shop', uid: 'uid-1', attempt: 1, hostname: 'web-0', labels: { team: 'a' }, annotations: { note: 'x' }, logDirectory: '/logs' };
 
-  test('pause image on the pod network, shareable IPC, annotations as prefixed labels', () => {
-    const options = sandboxCreateOptions(sandboxConfig, { ...context, dns: { servers: ['10.96.0.10'], searches: ['shop.svc.cluster.local'], options: ['ndots:5'] } });
+  test('pause image on the pod network, shareable IPC, the pod\'s DNS, annotations as prefixed labels', () => {
+    const options = sandboxCreateOptions({ ...sandboxConfig, dns: { servers: ['10.96.0.10'], searches: ['shop.svc.cluster.local'], options: ['ndots:5'] } }, context);
     expect(options).toMatchObject({ name: 'k8s_POD_web-0_shop_uid-1_1', Image: 'kube-lite/pause:1.0', Hostname: 'web-0' });
-    expect(options.HostConfig).toMatchObject({ NetworkMode: 'kube-lite_default', IpcMode: 'shareable', Init: true, Dns: ['10.96.0.10'], DnsOptions: ['ndots:5'] });
+    expect(options.HostConfig).toMatchObject({ NetworkMode: 'kube-lite_default', IpcMode: 'shareable', Init: true, Dns: ['10.96.0.10'], DnsSearch: ['shop.svc.cluster.local'], DnsOptions: ['ndots:5'] });
     expect(options.Labels).toMatchObject({ team: 'a', 'annotation.note': 'x', [DOCKER_TYPE_LABEL]: 'podsandbox', [NODE_NAME_LABEL]: 'worker-1' });
+  });
+
+  test('without dns the daemon\'s default resolver, without memory volumes no mounts', () => {
+    const options = sandboxCreateOptions(sandboxConfig, context);
+    expect(options.HostConfig?.Dns).toBeUndefined();
+    expect(options.HostConfig?.DnsSearch).toBeUndefined();
+    expect(options.HostConfig?.Mounts).toBeUndefined();
+  });
+
+  test('the sandbox holds the pod\'s memory volumes, so they outlive container restarts', () => {
+    const options = sandboxCreateOptions({ ...sandboxConfig, memoryVolumes: [{ name: 'cache', sizeLimitBytes: 1 << 20 }] }, context);
+    expect(options.HostConfig?.Mounts).toEqual([{ Type: 'volume', Source: 'kube-lite-mem-uid-1-cache', Target: '/.kube-lite/memory/cache', VolumeOptions: { NoCopy: true } }]);
   });
 
   test('a host name longer than 63 bytes is cut', () => {
@@ -181,4 +195,43 @@ test.each([
 ])('usageFromStats working set ($name)', ({ detail, usage, expected }) => {
   const stats = { cpu_stats: { cpu_usage: { total_usage: 42 } }, memory_stats: { usage, stats: detail } } as unknown as Docker.ContainerStats;
   expect(usageFromStats(stats)).toEqual({ cpuNanoSeconds: 42, workingSetBytes: expected });
+});
+
+describe('volumes', () => {
+  test.each<{ name: string; mount: Mount; expected: unknown }>([
+    {
+      name: 'a host directory is a bind mount of the daemon path',
+      mount: { containerPath: '/cache', hostPath: '/var/lib/kubelet/pods/uid-1/volumes/cache', volumeName: 'cache', readOnly: false },
+      expected: { Type: 'bind', Source: '/var/lib/docker/volumes/w1/_data/pods/uid-1/volumes/cache', Target: '/cache', ReadOnly: false },
+    },
+    {
+      name: 'a persistent volume is its named volume, never seeded from the image',
+      mount: { containerPath: '/data', hostPath: '/mnt/pv-1', volumeName: 'data', readOnly: true, storage: { kind: 'persistentVolume', persistentVolumeName: 'pv-1' } },
+      expected: { Type: 'volume', Source: 'kube-lite-pv-pv-1', Target: '/data', ReadOnly: true, VolumeOptions: { NoCopy: true } },
+    },
+    {
+      name: 'a persistent volume with a subPath',
+      mount: { containerPath: '/data', hostPath: '/mnt/pv-1/db', volumeName: 'data', readOnly: false, storage: { kind: 'persistentVolume', persistentVolumeName: 'pv-1', subPath: 'db' } },
+      expected: { Type: 'volume', Source: 'kube-lite-pv-pv-1', Target: '/data', ReadOnly: false, VolumeOptions: { NoCopy: true, Subpath: 'db' } },
+    },
+    {
+      name: 'a memory emptyDir is the pod\'s tmpfs volume',
+      mount: { containerPath: '/tmp/cache', hostPath: '/dev/shm/kube-lite/uid-1/scratch', volumeName: 'scratch', readOnly: false, storage: { kind: 'memory' } },
+      expected: { Type: 'volume', Source: 'kube-lite-mem-uid-1-scratch', Target: '/tmp/cache', ReadOnly: false, VolumeOptions: { NoCopy: true } },
+    },
+  ])('$name', ({ mount, expected }) => {
+    expect(dockerMount(mount, sandbox, context)).toEqual(expected);
+  });
+
+  test.each([
+    { sizeLimitBytes: 64 * 1024 * 1024, options: { type: 'tmpfs', device: 'tmpfs', o: 'size=67108864' } },
+    { sizeLimitBytes: undefined, options: { type: 'tmpfs', device: 'tmpfs' } },
+  ])('a memory volume of $sizeLimitBytes bytes is a tmpfs of that size', ({ sizeLimitBytes, options }) => {
+    const created = memoryVolumeCreateOptions('uid-1', { name: 'scratch', ...(sizeLimitBytes === undefined ? {} : { sizeLimitBytes }) }, context);
+    expect(created).toMatchObject({ Name: 'kube-lite-mem-uid-1-scratch', Driver: 'local', DriverOpts: options, Labels: { [POD_UID_LABEL]: 'uid-1', [NODE_NAME_LABEL]: 'worker-1' } });
+  });
+
+  test('a persistent volume\'s named volume is labelled with the PV it holds', () => {
+    expect(persistentVolumeCreateOptions('pv-1', context)).toEqual({ Name: 'kube-lite-pv-pv-1', Driver: 'local', Labels: { 'kube-lite.io/volume-kind': 'persistent', 'kube-lite.io/persistent-volume': 'pv-1', [CLUSTER_NETWORK_LABEL]: context.podNetwork } });
+  });
 });

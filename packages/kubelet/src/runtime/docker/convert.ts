@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { CONTAINER_NAME_LABEL, CONTAINER_RESTART_COUNT_LABEL, NODE_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from '../labels';
-import type { ContainerConfig, ContainerState, ContainerStatus, PodSandbox, PodSandboxConfig } from '../runtime';
+import type { ContainerConfig, ContainerState, ContainerStatus, Mount, PodSandbox, PodSandboxConfig, PullPolicy } from '../runtime';
 
 /** "podsandbox" or "container": upstream dockershim's key, so `docker ps --filter` habits carry over. */
 export const DOCKER_TYPE_LABEL = 'io.kubernetes.docker.type';
@@ -28,25 +28,17 @@ export const ANNOTATION_PREFIX = 'annotation.';
 
 const INTERNAL_LABELS = new Set([CLUSTER_NETWORK_LABEL, DOCKER_TYPE_LABEL, SANDBOX_ID_LABEL, ATTEMPT_LABEL, LOG_DIRECTORY_LABEL, LOG_PATH_LABEL, IMAGE_LABEL]);
 
-export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+export type { ContainerResources, PullPolicy } from '../runtime';
 
-/** CPU and memory caps for a container, from resources.limits. */
-export interface ContainerResources {
-  /** limits.cpu in millicores; becomes NanoCpus (1000 m = 1e9). */
-  cpuMillis?: number;
-  /** limits.memory in bytes; the container is OOM-killed above it. */
-  memoryBytes?: number;
-}
+/** What the Docker runtime reads beyond the basics: resources.limits and imagePullPolicy (part of ContainerConfig). */
+export type DockerContainerExtras = Pick<ContainerConfig, 'resources' | 'imagePullPolicy'>;
 
-/**
- * What the Docker runtime reads beyond ContainerConfig when the kubelet passes
- * it (resources.limits and imagePullPolicy of the container spec). Without
- * them: no limits, and upstream's default policy for the image reference.
- */
-export interface DockerContainerExtras {
-  resources?: ContainerResources;
-  imagePullPolicy?: PullPolicy;
-}
+/** On volumes this runtime creates: what they hold (persistent or memory). */
+export const VOLUME_KIND_LABEL = 'kube-lite.io/volume-kind';
+/** On a PersistentVolume's named volume: the PV's name. */
+export const PERSISTENT_VOLUME_LABEL = 'kube-lite.io/persistent-volume';
+/** Where a sandbox mounts the pod's memory volumes to keep them alive for the pod's life. */
+export const SANDBOX_MEMORY_VOLUME_DIRECTORY = '/.kube-lite/memory';
 
 /** Settings every created object shares. */
 export interface CreateContext {
@@ -58,8 +50,6 @@ export interface CreateContext {
   hostPathOf: (kubeletPath: string) => string;
   /** Per-container json-file log cap: docker keeps two files of this size. */
   logMaxSizeBytes: number;
-  /** resolv.conf of the pods, when the cluster serves DNS. */
-  dns?: { servers: string[]; searches: string[]; options: string[] };
 }
 
 /** Docker names: [a-zA-Z0-9][a-zA-Z0-9_.-]*; pod and container names already fit, this is a guard. */
@@ -78,6 +68,59 @@ export function containerName(config: Pick<ContainerConfig, 'name' | 'attempt'>,
 /** Labels (key=value) every object of this node and cluster carries: what list filters and ownership checks use. */
 export function ownershipLabels(context: Pick<CreateContext, 'nodeName' | 'podNetwork'>, type: 'podsandbox' | 'container'): Record<string, string> {
   return { [NODE_NAME_LABEL]: context.nodeName, [CLUSTER_NETWORK_LABEL]: context.podNetwork, [DOCKER_TYPE_LABEL]: type };
+}
+
+/**
+ * The named volume holding a PersistentVolume's data on this daemon. Named
+ * after the PV alone, so the data outlives pods and nodes sharing the daemon
+ * see the same volume (the compose cluster's workers do).
+ */
+export function persistentVolumeDockerName(persistentVolumeName: string): string {
+  return `kube-lite-pv-${nameSafe(persistentVolumeName)}`;
+}
+
+/** The named tmpfs volume of a pod's memory-backed emptyDir. */
+export function memoryVolumeDockerName(podUid: string, volumeName: string): string {
+  return `kube-lite-mem-${nameSafe(podUid)}-${nameSafe(volumeName)}`;
+}
+
+export function persistentVolumeCreateOptions(persistentVolumeName: string, context: Pick<CreateContext, 'nodeName' | 'podNetwork'>): Docker.VolumeCreateOptions {
+  return {
+    Name: persistentVolumeDockerName(persistentVolumeName),
+    Driver: 'local',
+    Labels: { [VOLUME_KIND_LABEL]: 'persistent', [PERSISTENT_VOLUME_LABEL]: persistentVolumeName, [CLUSTER_NETWORK_LABEL]: context.podNetwork },
+  };
+}
+
+/** A tmpfs volume, capped at sizeLimit when the pod gives one (else the kernel's default, half the memory). */
+export function memoryVolumeCreateOptions(podUid: string, volume: { name: string; sizeLimitBytes?: number }, context: Pick<CreateContext, 'nodeName' | 'podNetwork'>): Docker.VolumeCreateOptions {
+  const size = volume.sizeLimitBytes !== undefined && volume.sizeLimitBytes > 0 ? `size=${Math.ceil(volume.sizeLimitBytes)}` : undefined;
+  return {
+    Name: memoryVolumeDockerName(podUid, volume.name),
+    Driver: 'local',
+    DriverOpts: { type: 'tmpfs', device: 'tmpfs', ...(size ? { o: size } : {}) },
+    Labels: { [VOLUME_KIND_LABEL]: 'memory', [POD_UID_LABEL]: podUid, [NODE_NAME_LABEL]: context.nodeName, [CLUSTER_NETWORK_LABEL]: context.podNetwork },
+  };
+}
+
+/** A named volume mount; NoCopy: Kubernetes never seeds a volume with the image's files at the mount path. */
+function volumeMount(source: string, mount: Mount, subPath: string | undefined): Docker.MountSettings {
+  const options = { NoCopy: true, ...(subPath ? { Subpath: subPath } : {}) } as Docker.MountSettings['VolumeOptions'];
+  return { Type: 'volume', Source: source, Target: mount.containerPath, ReadOnly: mount.readOnly, VolumeOptions: options };
+}
+
+/** How the daemon mounts one of the container's mounts. */
+export function dockerMount(mount: Mount, sandbox: Pick<PodSandbox, 'uid'>, context: Pick<CreateContext, 'hostPathOf'>): Docker.MountSettings {
+  const storage = mount.storage;
+  switch (storage?.kind) {
+    case 'persistentVolume':
+      return volumeMount(persistentVolumeDockerName(storage.persistentVolumeName), mount, storage.subPath);
+    case 'memory':
+      return volumeMount(memoryVolumeDockerName(sandbox.uid, mount.volumeName), mount, storage.subPath);
+    case 'directory':
+    case undefined:
+      return { Type: 'bind', Source: context.hostPathOf(mount.hostPath), Target: mount.containerPath, ReadOnly: mount.readOnly };
+  }
 }
 
 /** Upstream's default: Always for ":latest" or no tag (and no digest), IfNotPresent otherwise. */
@@ -135,12 +178,24 @@ export function sandboxCreateOptions(config: PodSandboxConfig, context: CreateCo
       Init: true,
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       LogConfig: logConfig(context),
-      ...(context.dns ? { Dns: context.dns.servers, DnsSearch: context.dns.searches, DnsOptions: context.dns.options } : {}),
+      // The pod's containers join this network namespace and share its resolv.conf: DNS is set here only.
+      ...(config.dns ? { Dns: config.dns.servers, DnsSearch: config.dns.searches, DnsOptions: config.dns.options } : {}),
+      ...(config.memoryVolumes && config.memoryVolumes.length > 0
+        ? {
+            // Held by the sandbox, a tmpfs volume stays mounted (and keeps its files) while containers restart.
+            Mounts: config.memoryVolumes.map((volume) => ({
+              Type: 'volume' as const,
+              Source: memoryVolumeDockerName(config.uid, volume.name),
+              Target: `${SANDBOX_MEMORY_VOLUME_DIRECTORY}/${nameSafe(volume.name)}`,
+              VolumeOptions: { NoCopy: true } as Docker.MountSettings['VolumeOptions'],
+            })),
+          }
+        : {}),
     },
   };
 }
 
-export function containerCreateOptions(sandbox: PodSandbox, config: ContainerConfig & DockerContainerExtras, context: CreateContext): Docker.ContainerCreateOptions {
+export function containerCreateOptions(sandbox: PodSandbox, config: ContainerConfig, context: CreateContext): Docker.ContainerCreateOptions {
   const resources = config.resources ?? {};
   return {
     name: containerName(config, sandbox),
@@ -172,7 +227,7 @@ export function containerCreateOptions(sandbox: PodSandbox, config: ContainerCon
       // The pod's containers share the sandbox's network (pod IP, localhost, hostname) and IPC.
       NetworkMode: `container:${sandbox.id}`,
       IpcMode: `container:${sandbox.id}`,
-      Mounts: config.mounts.map((mount) => ({ Type: 'bind' as const, Source: context.hostPathOf(mount.hostPath), Target: mount.containerPath, ReadOnly: mount.readOnly })),
+      Mounts: config.mounts.map((mount) => dockerMount(mount, sandbox, context)),
       ...(resources.cpuMillis !== undefined && resources.cpuMillis > 0 ? { NanoCpus: Math.round(resources.cpuMillis * 1_000_000) } : {}),
       ...(resources.memoryBytes !== undefined && resources.memoryBytes > 0 ? { Memory: Math.round(resources.memoryBytes) } : {}),
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },

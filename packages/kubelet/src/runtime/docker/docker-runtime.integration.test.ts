@@ -164,7 +164,7 @@ test.each([
 test('imagePullPolicy Never with an absent image is ErrImageNeverPull, before anything is created', async () => {
   if (skipReason) return;
   const sandboxId = await runtime.runPodSandbox({ name: 'pod-never', namespace: 'default', uid: 'u-never', attempt: 0, hostname: 'p', labels: podLabels('u-never'), logDirectory: '/tmp/logs' });
-  const config = { ...containerConfig('u-never', 'app', { image: `kube-lite-absent-${suffix}:1` }), imagePullPolicy: 'Never' };
+  const config = containerConfig('u-never', 'app', { image: `kube-lite-absent-${suffix}:1`, imagePullPolicy: 'Never' });
   await expect(runtime.createContainer(sandboxId, config)).rejects.toMatchObject({ reason: 'ErrImageNeverPull' });
   expect(await runtime.listContainers({ sandboxId })).toEqual([]);
   await runtime.removePodSandbox(sandboxId);

@@ -7,6 +7,10 @@
 //   localhost, the pod IP and the hostname;
 // - volumes are bind mounts of the directories the kubelet prepared, mapped to
 //   the daemon's paths when the kubelet itself runs in a container (host-paths.ts);
+//   the exceptions live in named volumes of the daemon, which a kubelet in a
+//   container could not reach as paths: a PersistentVolume's data
+//   (kube-lite-pv-<pv name>, kept when pods go) and memory-backed emptyDirs
+//   (a tmpfs volume per pod, held by the sandbox, removed with the pod);
 // - every object carries the pod's labels plus the node's name, and this
 //   runtime only ever lists or touches objects of its own node: several
 //   kubelets may share one daemon (the compose cluster), and a restarted
@@ -16,7 +20,7 @@ import fs from 'node:fs';
 import { PassThrough, Readable, pipeline, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { ContainerNotFoundError, ContainerStartError, ContainerStateError, RuntimeError, SandboxNotFoundError } from '../errors';
-import { NODE_NAME_LABEL, labelsMatch } from '../labels';
+import { NODE_NAME_LABEL, POD_UID_LABEL, labelsMatch } from '../labels';
 import type {
   ContainerConfig,
   ContainerFilter,
@@ -34,15 +38,17 @@ import type {
 import {
   CLUSTER_NETWORK_LABEL,
   SANDBOX_ID_LABEL,
+  VOLUME_KIND_LABEL,
   containerCreateOptions,
   containerStatusFromInspect,
   defaultPullPolicy,
+  memoryVolumeCreateOptions,
   ownershipLabels,
+  persistentVolumeCreateOptions,
   sandboxCreateOptions,
   sandboxFromSummary,
   usageFromStats,
   type CreateContext,
-  type DockerContainerExtras,
 } from './convert';
 import { DockerDaemonError } from './errors';
 import { HostPathMapper, ownContainerId, type MountPair } from './host-paths';
@@ -66,8 +72,6 @@ export interface DockerRuntimeOptions {
   hostPaths?: HostPathMapper;
   /** Cap of each of a container's two json-file log files. */
   logMaxSizeBytes?: number;
-  /** resolv.conf of pods (cluster DNS); the daemon's default when omitted. */
-  dns?: CreateContext['dns'];
   /** Back-off between pulls of an image that failed to pull. */
   pullBackOff?: PullBackOffOptions;
   /** Delay before the event stream is reopened after the daemon closed it. */
@@ -116,6 +120,8 @@ const MAX_CACHED_STATUSES = 4096;
 
 export class DockerRuntime implements ContainerRuntime {
   readonly name = 'docker';
+  readonly managesVolumeStorage = true;
+  readonly appliesPodDns = true;
   private readonly docker: Docker;
   private readonly context: CreateContext;
   private readonly puller: ImagePuller;
@@ -162,7 +168,6 @@ export class DockerRuntime implements ContainerRuntime {
       pauseImage: options.pauseImage ?? DEFAULT_PAUSE_IMAGE,
       hostPathOf: (kubeletPath) => hostPaths.toHost(kubeletPath),
       logMaxSizeBytes: options.logMaxSizeBytes ?? 10 * 1024 * 1024,
-      ...(options.dns ? { dns: options.dns } : {}),
     };
     this.puller = new ImagePuller(
       {
@@ -191,6 +196,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     await this.puller.ensure(this.context.pauseImage, 'IfNotPresent');
+    for (const volume of config.memoryVolumes ?? []) await this.ensureVolume(memoryVolumeCreateOptions(config.uid, volume, this.context));
     const created = await this.createReplacingStale(sandboxCreateOptions(config, this.context), 'create pod sandbox');
     try {
       await created.start();
@@ -211,13 +217,16 @@ export class DockerRuntime implements ContainerRuntime {
   async removePodSandbox(sandboxId: string): Promise<void> {
     for (const member of await this.listContainers({ sandboxId })) await this.removeContainer(member.id);
     const found = await this.summaries({ id: [sandboxId], label: this.ownLabels('podsandbox') });
-    if (!found.some((summary) => summary.Id === sandboxId)) return;
+    const sandbox = found.find((summary) => summary.Id === sandboxId);
+    if (!sandbox) return;
     await this.docker
       .getContainer(sandboxId)
       .remove({ force: true, v: true })
       .catch((error: unknown) => {
         if (statusCodeOf(error) !== 404) throw new DockerDaemonError('remove pod sandbox', messageOf(error), { cause: error });
       });
+    const uid = sandbox.Labels?.[POD_UID_LABEL];
+    if (uid && (await this.listPodSandboxes({ labels: { [POD_UID_LABEL]: uid } })).length === 0) await this.removeMemoryVolumes(uid);
   }
 
   async listPodSandboxes(filter: SandboxFilter = {}): Promise<PodSandbox[]> {
@@ -231,10 +240,14 @@ export class DockerRuntime implements ContainerRuntime {
 
   async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
     const sandbox = await this.sandbox(sandboxId);
-    const extras = config as ContainerConfig & DockerContainerExtras;
     if (config.image.trim() === '') throw new RuntimeError(`container ${config.name} has no image`, 'InvalidImageName');
-    await this.puller.ensure(config.image, extras.imagePullPolicy ?? defaultPullPolicy(config.image));
-    const created = await this.createReplacingStale(containerCreateOptions(sandbox, extras, this.context), 'create container');
+    await this.puller.ensure(config.image, config.imagePullPolicy ?? defaultPullPolicy(config.image));
+    for (const mount of config.mounts) {
+      // A PV's volume may be new to this daemon; a memory volume exists since the sandbox did (unless an older kubelet made it).
+      if (mount.storage?.kind === 'persistentVolume') await this.ensurePersistentVolume(mount.storage.persistentVolumeName);
+      else if (mount.storage?.kind === 'memory') await this.ensureVolume(memoryVolumeCreateOptions(sandbox.uid, { name: mount.volumeName }, this.context));
+    }
+    const created = await this.createReplacingStale(containerCreateOptions(sandbox, config, this.context), 'create container');
     return created.id;
   }
 
@@ -479,6 +492,79 @@ export class DockerRuntime implements ContainerRuntime {
         if (statusCodeOf(error) === 404) throw new RuntimeError(`${operation}: ${messageOf(error)}`, 'CreateContainerError', { cause: error });
         throw new DockerDaemonError(operation, messageOf(error), { cause: error });
       }
+    }
+  }
+
+  /** Creates a named volume unless one of that name exists (whoever made it: a PV's data is shared by name); true when created. */
+  private async ensureVolume(options: Docker.VolumeCreateOptions): Promise<boolean> {
+    const name = options.Name ?? '';
+    try {
+      await this.docker.getVolume(name).inspect();
+      return false;
+    } catch (error) {
+      if (statusCodeOf(error) !== 404) throw new DockerDaemonError('inspect volume', messageOf(error), { cause: error });
+    }
+    try {
+      await this.docker.createVolume(options);
+    } catch (error) {
+      throw new DockerDaemonError(`create volume ${name}`, messageOf(error), { cause: error });
+    }
+    return true;
+  }
+
+  /**
+   * A PV's named volume; a new one is made world-writable first (a new
+   * volume's root is root's 0755), as the kubelet does for a PV directory, so
+   * a container running as any user can write. That takes a short-lived
+   * container of the pause image (which has chmod); should it fail, the empty
+   * volume is removed so the next attempt starts over.
+   */
+  private async ensurePersistentVolume(persistentVolumeName: string): Promise<void> {
+    const options = persistentVolumeCreateOptions(persistentVolumeName, this.context);
+    if (!(await this.ensureVolume(options))) return;
+    const name = options.Name ?? '';
+    let helper: Docker.Container | undefined;
+    try {
+      await this.puller.ensure(this.context.pauseImage, 'IfNotPresent');
+      helper = await this.docker.createContainer({
+        Image: this.context.pauseImage,
+        Entrypoint: ['chmod', '0777', '/volume'],
+        User: '0:0',
+        Labels: { [VOLUME_KIND_LABEL]: 'persistent-init', [NODE_NAME_LABEL]: this.context.nodeName, [CLUSTER_NETWORK_LABEL]: this.context.podNetwork },
+        HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: name, Target: '/volume', VolumeOptions: { NoCopy: true } as Docker.MountSettings['VolumeOptions'] }] },
+      });
+      await helper.start();
+      const result = (await helper.wait()) as { StatusCode?: number };
+      if (result.StatusCode !== 0) throw new Error(`chmod exited with ${result.StatusCode}`);
+    } catch (error) {
+      await helper?.remove({ force: true }).catch(() => undefined);
+      helper = undefined;
+      await this.docker
+        .getVolume(name)
+        .remove()
+        .catch(() => undefined);
+      throw new DockerDaemonError(`prepare volume ${name}`, messageOf(error), { cause: error });
+    } finally {
+      await helper?.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  /** The pod's memory volumes, once no sandbox of the pod is left; a volume still in use stays for the next attempt. */
+  private async removeMemoryVolumes(uid: string): Promise<void> {
+    let volumes: Docker.VolumeInspectInfo[];
+    try {
+      const filters = { label: [`${VOLUME_KIND_LABEL}=memory`, `${POD_UID_LABEL}=${uid}`, `${NODE_NAME_LABEL}=${this.context.nodeName}`, `${CLUSTER_NETWORK_LABEL}=${this.context.podNetwork}`] };
+      volumes = (await this.docker.listVolumes({ filters })).Volumes ?? [];
+    } catch (error) {
+      throw new DockerDaemonError('list volumes', messageOf(error), { cause: error });
+    }
+    for (const volume of volumes) {
+      await this.docker
+        .getVolume(volume.Name)
+        .remove()
+        .catch((error: unknown) => {
+          if (statusCodeOf(error) !== 404 && statusCodeOf(error) !== 409) throw new DockerDaemonError(`remove volume ${volume.Name}`, messageOf(error), { cause: error });
+        });
     }
   }
 

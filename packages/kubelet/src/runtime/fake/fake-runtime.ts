@@ -58,6 +58,10 @@ export interface FakeRuntimeOptions {
 
 export class FakeRuntime implements ContainerRuntime {
   readonly name = 'fake';
+  /** Pretends to keep PV and memory volumes itself (as Docker does) when a test sets it. */
+  managesVolumeStorage = false;
+  /** Pretends to apply pod DNS (as Docker does) when a test sets it; the kubelet's DNS decisions then show in sandboxConfig(). */
+  appliesPodDns = false;
   /** Transcript of the calls that change state, e.g. "startContainer default/web/app#0". */
   readonly calls: string[] = [];
   /** Answers exec calls (probes, preStop hooks, kubectl exec); default exits 0. */
@@ -66,6 +70,7 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly clock: Clock;
   private readonly sandboxes = new Map<string, PodSandbox>();
   private readonly containers = new Map<string, FakeContainer>();
+  private readonly sandboxConfigs = new Map<string, PodSandboxConfig>();
   private readonly scripts = new Map<string, (attempt: number) => FakeContainerScript>();
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
   private nextId = 1;
@@ -102,6 +107,16 @@ export class FakeRuntime implements ContainerRuntime {
     this.mustGet(containerId).cpuNanoSeconds += nanoSeconds;
   }
 
+  /** The config a sandbox was created with (what the kubelet asked for). */
+  sandboxConfig(sandboxId: string): PodSandboxConfig | undefined {
+    return this.sandboxConfigs.get(sandboxId);
+  }
+
+  /** The config a container was created with. */
+  containerConfig(containerId: string): ContainerConfig {
+    return this.mustGet(containerId).config;
+  }
+
   /** Short, stable name of a container for transcripts: namespace/pod/container#attempt. */
   describe(containerId: string): string {
     const container = this.containers.get(containerId);
@@ -125,6 +140,7 @@ export class FakeRuntime implements ContainerRuntime {
       annotations: { ...(config.annotations ?? {}) },
       logDirectory: config.logDirectory,
     });
+    this.sandboxConfigs.set(id, structuredClone(config));
     this.calls.push(`runPodSandbox ${config.namespace}/${config.name}`);
     return id;
   }
@@ -145,6 +161,7 @@ export class FakeRuntime implements ContainerRuntime {
     this.calls.push(`removePodSandbox ${sandbox.namespace}/${sandbox.name}`);
     for (const [id, container] of this.containers) if (container.status.sandboxId === sandboxId) this.containers.delete(id);
     this.sandboxes.delete(sandboxId);
+    this.sandboxConfigs.delete(sandboxId);
   }
 
   async listPodSandboxes(filter: SandboxFilter = {}): Promise<PodSandbox[]> {
