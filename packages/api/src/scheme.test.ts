@@ -125,6 +125,7 @@ describe('discovery', () => {
       'coordination.k8s.io',
       'policy',
       'rbac.authorization.k8s.io',
+      'storage.k8s.io',
       'metrics.k8s.io',
     ]);
     const networking = groups.find((g) => g.name === 'networking.k8s.io');

@@ -144,6 +144,8 @@ export const defaultPolicyBindings: readonly PolicyBinding[] = [
       { verbs: readVerbs, apiGroups: ['storage.k8s.io'], resources: ['storageclasses', 'csinodes', 'csidrivers', 'csistoragecapacities'] },
       { verbs: ['create'], apiGroups: [''], resources: ['pods/binding', 'bindings'] },
       { verbs: ['patch', 'update'], apiGroups: [''], resources: ['pods/status'] },
+      // VolumeBinding names the chosen node on a WaitForFirstConsumer claim (volume.kubernetes.io/selected-node).
+      { verbs: ['patch', 'update'], apiGroups: [''], resources: ['persistentvolumeclaims'] },
       // Preemption deletes lower-priority pods.
       { verbs: ['delete'], apiGroups: [''], resources: ['pods'] },
       ...eventRules,
@@ -161,8 +163,10 @@ export const defaultPolicyBindings: readonly PolicyBinding[] = [
       {
         verbs: ['create'],
         apiGroups: [''],
-        resources: ['pods', 'endpoints', 'services', 'serviceaccounts', 'secrets', 'configmaps', 'replicationcontrollers', 'persistentvolumeclaims', 'pods/eviction', 'pods/binding'],
+        resources: ['pods', 'endpoints', 'services', 'serviceaccounts', 'secrets', 'configmaps', 'replicationcontrollers', 'persistentvolumeclaims', 'persistentvolumes', 'pods/eviction', 'pods/binding'],
       },
+      // The local-path provisioner makes its default StorageClass.
+      { verbs: ['create'], apiGroups: ['storage.k8s.io'], resources: ['storageclasses'] },
       { verbs: ['create'], apiGroups: ['apps'], resources: ['replicasets', 'controllerrevisions', 'deployments', 'statefulsets', 'daemonsets'] },
       { verbs: ['create'], apiGroups: ['batch'], resources: ['jobs', 'cronjobs'] },
       { verbs: ['create'], apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'] },

@@ -177,7 +177,11 @@ export class EventRecorder {
 
   private startWorkers(): void {
     while (this.workers.size < Math.min(this.maxConcurrentWrites, this.pending.length)) {
-      const worker: Promise<void> = this.work().finally(() => this.workers.delete(worker));
+      const worker: Promise<void> = this.work().finally(() => {
+        this.workers.delete(worker);
+        // An event recorded while this worker was finishing found it still counted: pick it up.
+        this.startWorkers();
+      });
       this.workers.add(worker);
     }
   }

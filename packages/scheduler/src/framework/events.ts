@@ -9,7 +9,11 @@ export type EventResource =
   /** Pods bound to a node (their deletion frees resources and ports). */
   | 'AssignedPod'
   /** Pods not bound yet (an update of the pod itself). */
-  | 'UnscheduledPod';
+  | 'UnscheduledPod'
+  /** Claims, volumes and classes: a pod waiting for its storage may fit once they change. */
+  | 'PersistentVolumeClaim'
+  | 'PersistentVolume'
+  | 'StorageClass';
 
 /** Bit flags, so a plugin registers several actions at once and a node update can carry several. */
 export const ActionType = {

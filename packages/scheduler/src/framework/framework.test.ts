@@ -34,13 +34,14 @@ describe('Framework', () => {
     const framework = new Framework(defaultConfiguration().profile, inTreeRegistry(), handle);
     expect(framework.pluginNames()).toEqual({
       queueSort: ['PrioritySort'],
-      preFilter: ['NodeAffinity', 'NodePorts'],
-      filter: ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeReady', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit'],
+      preFilter: ['NodeAffinity', 'NodePorts', 'VolumeBinding'],
+      filter: ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeReady', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeBinding'],
       postFilter: [],
       preScore: ['TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'SelectorSpread', 'NodeResourcesBalancedAllocation'],
       score: ['TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'SelectorSpread', 'NodeResourcesBalancedAllocation'],
       reserve: [],
-      bind: ['DefaultBinder'],
+      // VolumeBinding binds first: it waits for the pod's claims to be bound (upstream's PreBind), then DefaultBinder binds the pod.
+      bind: ['VolumeBinding', 'DefaultBinder'],
     });
     expect(framework.scoreWeight('TaintToleration')).toBe(3);
     expect(framework.scoreWeight('NodeAffinity')).toBe(2);
@@ -138,6 +139,6 @@ profiles:
   test('eventsByPlugin gathers the registrations of enqueue extensions', () => {
     const framework = new Framework(defaultConfiguration().profile, inTreeRegistry(), handle);
     const events = framework.eventsByPlugin();
-    expect([...events.keys()].sort()).toEqual(['NodeAffinity', 'NodeName', 'NodePorts', 'NodeReady', 'NodeResourcesFit', 'NodeUnschedulable', 'TaintToleration']);
+    expect([...events.keys()].sort()).toEqual(['NodeAffinity', 'NodeName', 'NodePorts', 'NodeReady', 'NodeResourcesFit', 'NodeUnschedulable', 'TaintToleration', 'VolumeBinding']);
   });
 });

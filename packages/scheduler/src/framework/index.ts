@@ -22,6 +22,7 @@ export {
   type ReservePlugin,
   type ScorePlugin,
   type ServiceLister,
+  type VolumeAccess,
 } from './types';
 export { Framework, PluginConfigError, type NodePluginScores } from './framework';
 export { emptyDiagnosis, FitError, fitErrorMessage, NoNodesAvailableError } from './fit-error';

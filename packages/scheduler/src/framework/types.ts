@@ -2,7 +2,7 @@
 // scheduling framework. Filter and Score run synchronously for every node, so
 // they take derived PodInfo/NodeInfo and return plain values; only Bind, which
 // talks to the API server, is asynchronous.
-import type { Pod, Service } from '@kube-lite/api';
+import type { PersistentVolume, PersistentVolumeClaim, Pod, Service, StorageClass } from '@kube-lite/api';
 import type { ClusterSnapshot, NodeInfo, PodInfo } from '../snapshot';
 import type { ClusterEventWithHint } from './events';
 import type { MaybeStatus, Status } from './status';
@@ -127,11 +127,23 @@ export interface ServiceLister {
   list(namespace: string): readonly Service[];
 }
 
+/** Claims, volumes and classes from the scheduler's informers, and the one claim write VolumeBinding makes. */
+export interface VolumeAccess {
+  claim(namespace: string, name: string): PersistentVolumeClaim | undefined;
+  volume(name: string): PersistentVolume | undefined;
+  storageClass(name: string): StorageClass | undefined;
+  /** Every class, to find the default one for claims that name none. */
+  storageClasses(): readonly StorageClass[];
+  /** Sets volume.kubernetes.io/selected-node on a claim, telling the volume binder where its pod goes. */
+  selectNode(namespace: string, claimName: string, nodeName: string): Promise<void>;
+}
+
 /** What plugins may use besides their args. */
 export interface FrameworkHandle {
   readonly snapshot: ClusterSnapshot;
   readonly binder?: PodBinder;
   readonly services?: ServiceLister;
+  readonly volumes?: VolumeAccess;
 }
 
 /** Builds a plugin from its pluginConfig args (undefined when none are configured). */

@@ -11,6 +11,7 @@ import { newNodeUnschedulable } from './NodeUnschedulable';
 import { newPrioritySort } from './PrioritySort';
 import { newSelectorSpread } from './SelectorSpread';
 import { newTaintToleration } from './TaintToleration';
+import { newVolumeBinding } from './VolumeBinding';
 
 export function inTreeRegistry(): Map<string, PluginFactory> {
   return new Map<string, PluginFactory>([
@@ -24,6 +25,7 @@ export function inTreeRegistry(): Map<string, PluginFactory> {
     ['NodeResourcesFit', newNodeResourcesFit],
     ['NodeResourcesBalancedAllocation', newNodeResourcesBalancedAllocation],
     ['SelectorSpread', newSelectorSpread],
+    ['VolumeBinding', newVolumeBinding],
     ['DefaultBinder', newDefaultBinder],
   ]);
 }

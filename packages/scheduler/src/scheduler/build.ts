@@ -1,7 +1,7 @@
 // Assembles snapshot, framework, queue and loop from a configuration: the
 // one place that knows how the pure parts fit together.
 import { defaultConfiguration, type SchedulerConfig } from '../config';
-import { Framework, type PodBinder, type Registry, type ServiceLister } from '../framework';
+import { Framework, type PodBinder, type Registry, type ServiceLister, type VolumeAccess } from '../framework';
 import { inTreeRegistry } from '../plugins';
 import { SchedulingQueue, type SchedulingQueueOptions } from '../queue';
 import { ClusterSnapshot } from '../snapshot';
@@ -14,6 +14,8 @@ export interface NewSchedulerCoreOptions {
   registry?: Registry;
   binder: PodBinder;
   services?: ServiceLister;
+  /** Claims, volumes and classes for VolumeBinding; pods with claims are unschedulable without it. */
+  volumes?: VolumeAccess;
   reporter?: SchedulerReporter;
   logger?: SchedulerLogger;
   /** Defaults to Date.now. */
@@ -27,7 +29,7 @@ export interface NewSchedulerCoreOptions {
 export function newSchedulerCore(options: NewSchedulerCoreOptions): { core: SchedulerCore; framework: Framework; snapshot: ClusterSnapshot; queue: SchedulingQueue } {
   const config = options.config ?? defaultConfiguration();
   const snapshot = new ClusterSnapshot();
-  const framework = new Framework(config.profile, options.registry ?? inTreeRegistry(), { snapshot, binder: options.binder, services: options.services });
+  const framework = new Framework(config.profile, options.registry ?? inTreeRegistry(), { snapshot, binder: options.binder, services: options.services, volumes: options.volumes });
   const queue = new SchedulingQueue({
     podInitialBackoffMs: config.podInitialBackoffSeconds * 1000,
     podMaxBackoffMs: config.podMaxBackoffSeconds * 1000,

@@ -1,9 +1,10 @@
-// The kube-scheduler process around the pure core: pod, node and service
-// informers feed the snapshot and the queue; binds, events and the
-// PodScheduled condition go to the API server through the client; leader
-// election decides which replica schedules.
-import type { Node, Pod, Service } from '@kube-lite/api';
-import { formatTime } from '@kube-lite/api';
+// The kube-scheduler process around the pure core: pod, node, service and
+// storage (claim, volume, class) informers feed the snapshot, the queue and
+// VolumeBinding; binds, claim annotations, events and the PodScheduled
+// condition go to the API server through the client; leader election decides
+// which replica schedules.
+import type { KubeObject, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service, StorageClass } from '@kube-lite/api';
+import { formatTime, SELECTED_NODE_ANNOTATION } from '@kube-lite/api';
 import {
   DeletedFinalStateUnknown,
   EventRecorder,
@@ -16,7 +17,7 @@ import {
   type SharedInformer,
 } from '@kube-lite/client';
 import { parseDurationMs, type SchedulerConfig } from '../config';
-import type { PodBinder, ServiceLister } from '../framework';
+import { ActionType, UPDATE_ACTIONS, type EventResource, type PodBinder, type ServiceLister, type VolumeAccess } from '../framework';
 import { newSchedulerCore, type SchedulerCore, type SchedulerReporter } from '../scheduler';
 import type { SchedulingQueue } from '../queue';
 
@@ -62,6 +63,9 @@ export class Scheduler {
   private readonly pods: SharedInformer<Pod>;
   private readonly nodes: SharedInformer<Node>;
   private readonly services: SharedInformer<Service>;
+  private readonly claims: SharedInformer<PersistentVolumeClaim>;
+  private readonly volumes: SharedInformer<PersistentVolume>;
+  private readonly storageClasses: SharedInformer<StorageClass>;
   private readonly recorder: EventRecorder;
   private readonly logger: Logger;
   private elector: LeaderElector | undefined;
@@ -75,12 +79,16 @@ export class Scheduler {
     this.pods = this.factory.pods();
     this.nodes = this.factory.nodes();
     this.services = this.factory.services();
+    this.claims = this.factory.forResource<PersistentVolumeClaim>(RESOURCES.persistentVolumeClaims);
+    this.volumes = this.factory.forResource<PersistentVolume>(RESOURCES.persistentVolumes);
+    this.storageClasses = this.factory.forResource<StorageClass>(RESOURCES.storageClasses);
     this.recorder = new EventRecorder({ client, component: config.profile.schedulerName, host: options.identity, logger: this.logger, nowMs: options.nowMs });
     const services: ServiceLister = { list: (namespace) => this.services.lister.namespace(namespace).list() };
     const built = newSchedulerCore({
       config,
       binder: podBinder(client),
       services,
+      volumes: this.volumeAccess(client),
       reporter: this.reporter(),
       logger: (line) => this.logger.info(String(line.msg ?? 'scheduler'), line),
       nowMs: options.nowMs,
@@ -97,6 +105,16 @@ export class Scheduler {
       onUpdate: (oldNode, newNode) => this.core.onNodeUpdate(oldNode, newNode),
       onDelete: (node) => this.core.onNodeDelete(unwrap(node)),
     });
+    // Pods waiting for their storage (VolumeBinding) are retried when it changes.
+    const storageEvents = <T extends KubeObject>(resource: EventResource, informer: SharedInformer<T>): void => {
+      informer.addEventHandler({
+        onAdd: (object) => this.queue.onClusterEvent({ resource, actions: ActionType.Add, label: `${resource}Add` }, undefined, object),
+        onUpdate: (oldObject, newObject) => this.queue.onClusterEvent({ resource, actions: UPDATE_ACTIONS, label: `${resource}Update` }, oldObject, newObject),
+      });
+    };
+    storageEvents('PersistentVolumeClaim', this.claims);
+    storageEvents('PersistentVolume', this.volumes);
+    storageEvents('StorageClass', this.storageClasses);
   }
 
   /** Starts the informers, waits for their first list, then schedules (once leading, with leader election). */
@@ -141,6 +159,18 @@ export class Scheduler {
     await this.loop;
     await this.elector?.stop();
     await this.factory.shutdown();
+  }
+
+  private volumeAccess(client: ApiClient): VolumeAccess {
+    return {
+      claim: (namespace, name) => this.claims.lister.get(namespace, name),
+      volume: (name) => this.volumes.lister.get(undefined, name),
+      storageClass: (name) => this.storageClasses.lister.get(undefined, name),
+      storageClasses: () => this.storageClasses.lister.list(),
+      selectNode: async (namespace, claimName, nodeName) => {
+        await client.persistentVolumeClaims(namespace).patch(claimName, 'merge', { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: nodeName } } });
+      },
+    };
   }
 
   private reporter(): SchedulerReporter {
