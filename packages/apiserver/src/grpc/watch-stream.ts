@@ -5,9 +5,10 @@
 // the handler's subscription is stopped exactly once.
 
 import type * as grpc from '@grpc/grpc-js';
-import { encodeJson, statusToServiceError, type apiserverpb } from '@kube-lite/client';
+import { statusToServiceError, type apiserverpb } from '@kube-lite/client';
 import type { RequestContext, ResourceHandler, WatchEvent, WatchSink, WatchSubscription } from '../server';
 import { StatusError, toStatusError, tooManyRequests } from '../server';
+import { encodeSharedJson } from './shared-encoding';
 
 export type GrpcWatchEndReason = 'timeout' | 'client-cancelled' | 'handler-ended' | 'handler-failed' | 'slow-client' | 'server-stopping';
 
@@ -63,7 +64,7 @@ export async function serveGrpcWatch(
 
   const write = (event: WatchEvent): void => {
     sentAny = true;
-    call.write({ type: event.type, object: encodeJson(event.object) });
+    call.write({ type: event.type, object: encodeSharedJson(event.object) });
     // Object mode: writableLength counts messages not yet handed to HTTP/2 flow control.
     if (call.writableLength > options.maxQueuedEvents) {
       finish('slow-client', tooManyRequests(`watch closed: the client left more than ${options.maxQueuedEvents} events unread`, 1));

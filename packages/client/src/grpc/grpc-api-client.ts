@@ -309,7 +309,9 @@ export function encodeJson(value: unknown): Buffer {
 /** Parses envelope bytes; a malformed answer becomes a 500 ApiError rather than a SyntaxError deep in a controller. */
 export function decodeJson<T>(bytes: Buffer | Uint8Array): T {
   try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+    // A view, not Buffer.from(bytes): that would copy every watch event's bytes before parsing them.
+    const view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return JSON.parse(view.toString('utf8')) as T;
   } catch (error) {
     throw new ApiError(500, 'InternalError', `the server sent malformed JSON (${bytes.length} bytes)`, undefined, { cause: error });
   }

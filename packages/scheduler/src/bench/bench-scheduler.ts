@@ -9,11 +9,13 @@
 //   node packages/scheduler/dist/bench/bench-scheduler.js [--nodes 100,1000] [--pods 1000]
 //        [--concurrency 128] [--case-timeout-seconds 120] [--warmup-pods 50] [--seed 1]
 //        [--cpu-profile-dir DIR]   (kube-apiserver and kube-scheduler write .cpuprofile files there)
+//        [--metric-resolution 24h] (kube-apiserver's kubelet scrape interval; 15s as in a real cluster
+//                                   scrapes the hollow nodes' absent kubelets)
 //   node packages/scheduler/dist/bench/bench-scheduler.js --in-process [--nodes 100,1000] [--pods 2000]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BENCH_PROCESS_NAME } from './bench-cluster';
-import { runEndToEnd, type EndToEndResult, type Segment } from './end-to-end';
+import { DEFAULT_METRIC_RESOLUTION, runEndToEnd, type EndToEndResult, type Segment } from './end-to-end';
 import { runInProcess, type InProcessResult } from './in-process';
 import { formatNumber, markdownTable } from './stats';
 
@@ -38,7 +40,7 @@ class UsageError extends Error {
 }
 
 const USAGE =
-  'usage: bench-scheduler [--nodes 100,1000] [--pods 1000] [--concurrency 128] [--case-timeout-seconds 120] [--warmup-pods 50] [--seed 1] [--cpu-profile-dir DIR]\n' +
+  'usage: bench-scheduler [--nodes 100,1000] [--pods 1000] [--concurrency 128] [--case-timeout-seconds 120] [--warmup-pods 50] [--seed 1] [--cpu-profile-dir DIR] [--metric-resolution 24h]\n' +
   '       bench-scheduler --in-process [--nodes 100,1000] [--pods 2000] [--seed 1]';
 
 interface Settings {
@@ -50,6 +52,7 @@ interface Settings {
   warmupPods: number;
   seed: number;
   cpuProfileDir: string | undefined;
+  metricResolution: string;
 }
 
 function integerFlag(name: string, text: string, min: number, max: number): number {
@@ -70,6 +73,7 @@ function parseSettings(argv: string[]): Settings {
       'warmup-pods': { type: 'string', default: '50' },
       seed: { type: 'string', default: '1' },
       'cpu-profile-dir': { type: 'string' },
+      'metric-resolution': { type: 'string', default: DEFAULT_METRIC_RESOLUTION },
     },
   });
   const inProcessOnly = values['in-process'] ?? false;
@@ -82,6 +86,7 @@ function parseSettings(argv: string[]): Settings {
     warmupPods: integerFlag('warmup-pods', values['warmup-pods'] ?? '50', 1, 1000),
     seed: integerFlag('seed', values.seed ?? '1', 0, 2 ** 31),
     cpuProfileDir: values['cpu-profile-dir'],
+    metricResolution: values['metric-resolution'] ?? DEFAULT_METRIC_RESOLUTION,
   };
 }
 
@@ -236,6 +241,7 @@ async function main(argv: string[]): Promise<number> {
       warmupPods: settings.warmupPods,
       caseTimeoutMs: settings.caseTimeoutMs,
       ...(settings.cpuProfileDir === undefined ? {} : { cpuProfileDir: settings.cpuProfileDir }),
+      metricResolution: settings.metricResolution,
       progress,
     });
     for (const [phase, result] of [['streaming', endToEnd.streaming], ['backlog', endToEnd.backlog]] as const) {

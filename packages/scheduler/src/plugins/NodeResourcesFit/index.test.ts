@@ -17,6 +17,8 @@ describe('NodeResourcesFit filter', () => {
     { name: 'too many pods, even with no requests', pod: {}, node: { pods: 1 }, existing: [{}], code: 'Unschedulable', reasons: ['Too many pods'] },
     { name: 'too many pods listed first', pod: { cpu: '5' }, node: { pods: 1, cpu: '4' }, existing: [{}], code: 'Unschedulable', reasons: ['Too many pods', 'Insufficient cpu'] },
     { name: 'a pod without requests fits a full node', pod: {}, node: { cpu: '1' }, existing: [{ cpu: '1' }] },
+    { name: 'a pod without requests fits an overcommitted node', pod: {}, node: { cpu: '1', memory: '1Gi' }, existing: [{ cpu: '2', memory: '2Gi' }] },
+    { name: 'a pod asking for memory only ignores overcommitted cpu', pod: { memory: '1Gi' }, node: { cpu: '1', memory: '2Gi' }, existing: [{ cpu: '2' }] },
     { name: 'extended resource missing on node', pod: { extra: { 'example.com/gpu': '1' } }, node: {}, code: 'Unschedulable', reasons: ['Insufficient example.com/gpu'] },
     { name: 'extended resource available', pod: { extra: { 'example.com/gpu': '1' } }, node: { extra: { 'example.com/gpu': '2' } } },
     { name: 'ephemeral storage', pod: { extra: { 'ephemeral-storage': '2Gi' } }, node: { extra: { 'ephemeral-storage': '1Gi' } }, code: 'Unschedulable', reasons: ['Insufficient ephemeral-storage'] },
