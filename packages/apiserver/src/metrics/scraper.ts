@@ -3,8 +3,8 @@
 // status.daemonEndpoints.kubeletEndpoint.Port), https with the API server's
 // own client certificate (or plain http for local test clusters).
 
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Node } from '@kube-lite/api';
 import { decodeSummary, type NodeSummary } from './summary';
 
@@ -40,21 +40,38 @@ export function kubeletAddressOf(node: Node, defaultPort: number): KubeletAddres
   return { nodeName, host, port: typeof reported === 'number' && reported > 0 ? reported : defaultPort };
 }
 
+/**
+ * One keep-alive agent per connection setting: every scrape cycle reuses its
+ * TLS session and socket per kubelet instead of building a TLS context and a
+ * handshake per node per cycle (which a thousand nodes turn into real CPU).
+ */
+const agents = new WeakMap<KubeletConnection, HttpAgent>();
+
+function agentFor(connection: KubeletConnection): HttpAgent {
+  let agent = agents.get(connection);
+  if (agent === undefined) {
+    agent =
+      connection.scheme === 'https'
+        ? new HttpsAgent({
+            keepAlive: true,
+            maxFreeSockets: 1,
+            // As for logs and exec: kubelet serving certificates are not verified without a kubelet CA.
+            rejectUnauthorized: false,
+            ...(connection.clientCertificate === undefined ? {} : { cert: connection.clientCertificate.certificatePem, key: connection.clientCertificate.privateKeyPem }),
+          })
+        : new HttpAgent({ keepAlive: true, maxFreeSockets: 1 });
+    agents.set(connection, agent);
+  }
+  return agent;
+}
+
 /** GET /stats/summary?only_cpu_and_memory=true from one kubelet, within timeoutMs. */
 export function scrapeKubelet(address: KubeletAddress, connection: KubeletConnection, timeoutMs: number): Promise<NodeSummary> {
   const send = connection.scheme === 'https' ? httpsRequest : httpRequest;
-  const tls =
-    connection.scheme === 'https'
-      ? {
-          // As for logs and exec: kubelet serving certificates are not verified without a kubelet CA.
-          rejectUnauthorized: false,
-          ...(connection.clientCertificate === undefined ? {} : { cert: connection.clientCertificate.certificatePem, key: connection.clientCertificate.privateKeyPem }),
-        }
-      : {};
   const where = `the kubelet of node "${address.nodeName}" at ${address.host}:${address.port}`;
   return new Promise<NodeSummary>((resolve, reject) => {
     const outgoing = send(
-      { host: address.host, port: address.port, method: 'GET', path: '/stats/summary?only_cpu_and_memory=true', headers: { accept: 'application/json' }, agent: false, ...tls },
+      { host: address.host, port: address.port, method: 'GET', path: '/stats/summary?only_cpu_and_memory=true', headers: { accept: 'application/json' }, agent: agentFor(connection) },
       (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
