@@ -11,13 +11,18 @@
 //   <pki-dir>/tokens.csv        --token-auth-file of the API server
 //   <auth-dir>/*.kubeconfig     one per component identity, server https://kubernetes:6443
 //   <admin-kubeconfig>          the admin's, server https://127.0.0.1:<published port>
+//   <encryption-config>         the API server's --encryption-provider-config:
+//                               an aescbc key for Secrets, then identity; made
+//                               once and never replaced (etcd's Secrets need it)
 //
-// It reuses the API server's own certificate, token-file and kubeconfig code.
+// It reuses the API server's own certificate, token-file and kubeconfig code,
+// and the launcher's EncryptionConfiguration writer.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { Command } = require('commander');
 const { createCertificateAuthority, formatTokenFile, generateToken, parseTokenFile, renderKubeconfig, MASTERS_GROUP, NODES_GROUP } = require('@kube-lite/apiserver/dist/auth');
+const { ensureEncryptionConfig } = require('@kube-lite/kube-lite/dist/cluster/encryption');
 
 const program = new Command('bootstrap')
   .requiredOption('--pki-dir <dir>', 'the API server\'s --cert-dir (CA and token file)')
@@ -27,6 +32,7 @@ const program = new Command('bootstrap')
   .option('--admin-kubeconfig <file>', 'where the admin kubeconfig goes (a bind-mounted host directory)')
   .option('--admin-server <url>', 'API server URL as the host reaches it', 'https://127.0.0.1:6443')
   .option('--owner <uid:gid>', 'owner of the files the non-root components read', '1000:1000')
+  .option('--encryption-config <file>', 'where the API server\'s EncryptionConfiguration goes (created once, kept afterwards)')
   .parse();
 const options = program.opts();
 const [uid, gid] = options.owner.split(':').map(Number);
@@ -87,3 +93,10 @@ if (options.adminKubeconfig) {
   writePrivate(options.adminKubeconfig, renderKubeconfig({ server: options.adminServer, caPem, user: 'admin', token: tokenOf('admin') }), { uid: directory.uid, gid: directory.gid });
 }
 console.log(`bootstrap: ${identities.length} identities (${added} new), kubeconfigs in ${options.authDir}${options.adminKubeconfig ? `, admin kubeconfig ${options.adminKubeconfig} -> ${options.adminServer}` : ''}`);
+if (options.encryptionConfig) {
+  const created = ensureEncryptionConfig(options.encryptionConfig);
+  // Owner-only, and the owner is the API server's user.
+  fs.chownSync(options.encryptionConfig, uid, gid);
+  fs.chmodSync(options.encryptionConfig, 0o600);
+  console.log(`bootstrap: encryption at rest ${created ? 'configured with a new key' : 'keeps its key'} in ${options.encryptionConfig}`);
+}

@@ -4,10 +4,21 @@
 # stopped and the container exits, so its restart policy restarts the node
 # as a whole. SIGTERM is passed on to both.
 # Extra arguments go to the kubelet.
+#
+# Cluster DNS: kube-proxy answers on port 53 of this container's address on
+# the compose network (the worker runs as root), and the kubelet gives every
+# pod that address as its nameserver (--cluster-dns), with the search list of
+# --cluster-domain, so pods resolve Service names (<svc>.<ns>.svc.cluster.local,
+# and a StatefulSet's <pod>.<svc> under a headless Service). Other names go on
+# to Docker's resolver, the one this container's resolv.conf names.
 set -u
 : "${NODE_NAME:?set NODE_NAME to the node's name}"
 AUTH_DIR="${AUTH_DIR:-/var/lib/kube-lite/auth}"
 APISERVER_GRPC="${APISERVER_GRPC:-kubernetes:6444}"
+CLUSTER_DOMAIN="${CLUSTER_DOMAIN:-cluster.local}"
+# This container's IPv4 address on the compose network (node is in the image; busybox hostname -i is not everywhere).
+NODE_IP="${NODE_IP:-$(node -e 'const address = Object.values(require("os").networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal); process.stdout.write(address ? address.address : "")')}"
+: "${NODE_IP:?cannot find the IPv4 address of this container; set NODE_IP}"
 
 kubelet \
   --kubeconfig "$AUTH_DIR/kubelet-$NODE_NAME.kubeconfig" \
@@ -16,6 +27,8 @@ kubelet \
   --root-dir /var/lib/kubelet \
   --container-runtime docker \
   --node-status-update-frequency "${NODE_STATUS_UPDATE_FREQUENCY:-2s}" \
+  --cluster-dns "$NODE_IP" \
+  --cluster-domain "$CLUSTER_DOMAIN" \
   "$@" &
 kubelet_pid=$!
 
@@ -24,7 +37,10 @@ kube-proxy \
   --master "$APISERVER_GRPC" \
   --hostname-override "$NODE_NAME" \
   --ingress-address "0.0.0.0:${INGRESS_PORT:-8080}" \
-  --healthz-bind-address 0.0.0.0:10256 &
+  --healthz-bind-address 0.0.0.0:10256 \
+  --cluster-dns-address "$NODE_IP:53" \
+  --cluster-domain "$CLUSTER_DOMAIN" \
+  --dns-upstream resolv.conf &
 proxy_pid=$!
 
 stopping=0

@@ -3,6 +3,7 @@
 //   kube-lite up [--workers 3] [--runtime process|docker] [--data-dir .kube-lite] [--ingress-port 8080]
 //                [--port-offset 0] [--subnet 1] [--no-foreground]
 //   kube-lite down | status
+//   kube-lite add-node                         (prints the new node's name)
 //   kube-lite stop-node|start-node worker-N     kube-lite stop-etcd|start-etcd etcd-N
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -13,6 +14,10 @@ import { formatStatus } from './commands/status';
 import { KubeLiteError } from './errors';
 
 const report = (line: string): void => void process.stdout.write(line + '\n');
+/** Progress of a command whose stdout is its result (add-node prints only the node name there). */
+const reportProgress = (line: string): void => void process.stderr.write(line + '\n');
+/** Workers of a first `up`; a later `up` without --workers starts as many as the cluster last had. */
+const DEFAULT_WORKERS = 3;
 
 function integer(flag: string): (value: string) => number {
   return (value) => {
@@ -35,20 +40,21 @@ function program(): Command {
   root
     .command('up')
     .description('start the cluster (or start it again from its data dir) and wait until every node is Ready')
-    .option('--workers <count>', 'number of worker nodes', integer('--workers'), 3)
+    .option('--workers <count>', `number of worker nodes (default: as many as the data dir's cluster last had, else ${DEFAULT_WORKERS})`, integer('--workers'))
     .addOption(new Option('--runtime <runtime>', 'how kubelets run containers').choices(RUNTIME_NAMES).default('process'))
     .addOption(dataDirOption())
     .option('--ingress-port <port>', 'port of the cluster ingress on 127.0.0.1 (and of each node\'s own, on its node IP)', integer('--ingress-port'), 8080)
     .option('--port-offset <n>', 'add n to every other port the cluster listens on, to run a second cluster beside one on the defaults', integer('--port-offset'), 0)
-    .option('--subnet <n>', 'loopback addresses to use: node IPs 127.0.<n>.N, pod and service blocks of their own (1 or 2)', integer('--subnet'), 1)
+    .option('--subnet <n>', 'loopback addresses to use: node IPs 127.0.<n>.N, pod and service blocks of their own (1, 2 or 3)', integer('--subnet'), 1)
     .option('--foreground', 'stay attached until Ctrl-C, which stops the cluster (the default)')
     .option('--no-foreground', 'return once the cluster is ready and leave it running; stop it with "kube-lite down"')
-    .action(async (options: { workers: number; runtime: RuntimeName; dataDir: string; ingressPort: number; portOffset: number; subnet: number; foreground?: boolean }) => {
+    .action(async (options: { workers?: number; runtime: RuntimeName; dataDir: string; ingressPort: number; portOffset: number; subnet: number; foreground?: boolean }) => {
+      const dataDir = resolveDataDir(options);
       await runUp(
         {
-          workers: options.workers,
+          workers: options.workers ?? LocalCluster.recordedOptions(dataDir)?.workers ?? DEFAULT_WORKERS,
           runtime: options.runtime,
-          dataDir: resolveDataDir(options),
+          dataDir,
           ingressPort: options.ingressPort,
           portOffset: options.portOffset,
           subnet: options.subnet,
@@ -73,6 +79,15 @@ function program(): Command {
     .action(async (options: { dataDir: string }) => {
       const status = await LocalCluster.open(resolveDataDir(options), { report }).status();
       for (const line of formatStatus(status)) report(line);
+    });
+
+  root
+    .command('add-node')
+    .description('add one more worker (the next number, same flags as the others) to the running cluster, wait until it is Ready, print its name')
+    .addOption(dataDirOption())
+    .action(async (options: { dataDir: string }) => {
+      const name = await LocalCluster.open(resolveDataDir(options), { report: reportProgress }).addNode();
+      report(name);
     });
 
   const failureCommands: { name: string; description: string; run: (cluster: LocalCluster, name: string, graceful: boolean) => Promise<void>; argument: string; graceful: boolean }[] = [

@@ -1,4 +1,4 @@
-import { planLayout, type ClusterLayout } from './cluster/layout';
+import { planLayout, possibleWorkerNames, type ClusterLayout } from './cluster/layout';
 import { clusterComponents, resolveArguments, type ComponentDefinition } from './components';
 
 const layout: ClusterLayout = planLayout({ dataDir: '/data', workers: 3, runtime: 'process', ingressPort: 8080 });
@@ -57,6 +57,10 @@ describe('component table', () => {
     { name: 'kube-proxy-ingress', flag: '--bind-address', value: '127.0.0.1' },
     { name: 'kube-proxy-ingress', flag: '--healthz-bind-address', value: '127.0.0.1:10256' },
     { name: 'kube-proxy-ingress', flag: '--cluster-dns-address', value: 'none' },
+    { name: 'kube-apiserver', flag: '--encryption-provider-config', value: '/data/auth/encryption-config.yaml' },
+    { name: 'kube-controller-manager', flag: '--local-path-root', value: '/data/local-path' },
+    { name: 'kube-controller-manager', flag: '--horizontal-pod-autoscaler-sync-period', value: '5s' },
+    { name: 'kube-controller-manager', flag: '--horizontal-pod-autoscaler-downscale-stabilization', value: '30s' },
   ])('$name gets $flag $value', ({ name, flag, value }) => {
     expect(flagValue(byName(name), flag)).toBe(value);
   });
@@ -98,8 +102,8 @@ describe('component table', () => {
   it.each([
     [{ portOffset: -1 }, /--port-offset must be a whole number from 0 to 43154/],
     [{ portOffset: 50_000 }, /--port-offset must be a whole number/],
-    [{ subnet: 3 }, /--subnet must be a whole number from 1 to 2/],
-    [{ subnet: 2, workers: 46 }, /--subnet 2 leaves room for 45 workers/],
+    [{ subnet: 4 }, /--subnet must be a whole number from 1 to 3/],
+    [{ subnet: 2, workers: 46 }, /--subnet 2 leaves room for 45 workers \(pod blocks 127.51-127.95\)/],
   ])('refuses %j', (options, message) => {
     expect(() => planLayout({ dataDir: '/data', workers: 3, runtime: 'process', ingressPort: 8080, ...options })).toThrow(message);
   });
@@ -108,6 +112,50 @@ describe('component table', () => {
     const docker = planLayout({ dataDir: '/data', workers: 1, runtime: 'docker', ingressPort: 8080 });
     expect(byName('kubelet-worker-1', docker).args.find((a) => a.flag === '--container-runtime')).toEqual({ flag: '--container-runtime', value: 'docker', optional: false });
     expect(byName('kubelet-worker-1').args.find((a) => a.flag === '--container-runtime')?.optional).toBe(true);
+  });
+
+  it('keeps the pod blocks and service-range images of the three subnets apart', () => {
+    const octets = (subnet: number): number[] => {
+      const big = planLayout({ dataDir: '/data', workers: possibleWorkerNames(subnet).length, runtime: 'process', ingressPort: 8080, subnet });
+      return big.workers.map((worker) => Number(worker.podIpBlock.split('.')[1]));
+    };
+    const blocks = [1, 2, 3].map(octets);
+    expect(blocks.map((list) => [list[0], list.at(-1)])).toEqual([
+      [1, 50],
+      [51, 95],
+      [145, 194],
+    ]);
+    const serviceImages = [1, 2, 3].flatMap((subnet) => {
+      const first = Number(planLayout({ dataDir: '/data', workers: 1, runtime: 'process', ingressPort: 8080, subnet }).apiserver.serviceClusterIpRange.split('.')[1]);
+      return Array.from({ length: 16 }, (_, i) => first + i);
+    });
+    expect(serviceImages.at(-1)).toBe(143);
+    const all = blocks.flat();
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.filter((block) => serviceImages.includes(block))).toEqual([]);
+  });
+
+  it('gives a node added later the same flags as the first ones, with its own addresses', () => {
+    const grown = planLayout({ dataDir: '/data', workers: 4, runtime: 'process', ingressPort: 8080 });
+    const [first, added] = [byName('kubelet-worker-1', grown), byName('kubelet-worker-4', grown)];
+    expect(added.args.map((argument) => argument.flag)).toEqual(first.args.map((argument) => argument.flag));
+    expect(flagValue(added, '--node-ip')).toBe('127.0.1.4');
+    expect(flagValue(added, '--port')).toBe('10280');
+    expect(added.group).toBe('node:worker-4');
+    // The first three are unchanged by the fourth.
+    for (const name of ['kubelet-worker-3', 'kube-proxy-worker-3']) expect(byName(name, grown)).toEqual(byName(name));
+  });
+
+  it.each([
+    { subnet: 1, count: 50, last: 'worker-50' },
+    { subnet: 2, count: 45, last: 'worker-45' },
+    { subnet: 3, count: 50, last: 'worker-50' },
+  ])('reserves node names up to the room of subnet $subnet', ({ subnet, count, last }) => {
+    const names = possibleWorkerNames(subnet);
+    expect(names).toHaveLength(count);
+    expect(names[0]).toBe('worker-1');
+    expect(names.at(-1)).toBe(last);
+    expect(() => planLayout({ dataDir: '/data', workers: count, runtime: 'process', ingressPort: 8080, subnet })).not.toThrow();
   });
 
   it.each([{ workers: 0 }, { workers: 51 }, { workers: 1.5 }])('refuses --workers $workers', ({ workers }) => {
@@ -129,7 +177,7 @@ describe('resolveArguments', () => {
   it('drops optional flags the binary does not list and names required ones', () => {
     const accepted = new Set(['--etcd-servers', '--secure-port', '--bind-address', '--advertise-address', '--service-cluster-ip-range', '--cert-dir']);
     const resolved = resolveArguments(apiserver, accepted);
-    expect(resolved.dropped).toEqual(['--grpc-port', '--default-not-ready-toleration-seconds', '--default-unreachable-toleration-seconds']);
+    expect(resolved.dropped).toEqual(['--grpc-port', '--default-not-ready-toleration-seconds', '--default-unreachable-toleration-seconds', '--encryption-provider-config']);
     expect(resolved.unsupported).toEqual(['--service-node-port-range', '--token-auth-file']);
     expect(resolved.args).not.toContain('--grpc-port');
     expect(resolved.args.slice(0, 2)).toEqual(['--etcd-servers', 'http://127.0.0.1:2379,http://127.0.0.1:12379,http://127.0.0.1:22379']);

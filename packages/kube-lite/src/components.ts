@@ -51,6 +51,14 @@ const FAST_TOLERATION_SECONDS = 5;
 /** With the controller manager's 10 s grace period, nodes must heartbeat well inside it. */
 const NODE_STATUS_UPDATE_FREQUENCY = '2s';
 const NODE_MONITOR_GRACE_PERIOD = '10s';
+/**
+ * The fast autoscaling profile, so a user watching `kubectl get hpa -w` sees
+ * scaling within seconds: the HPA controller looks every 5 s (upstream 15 s)
+ * and scales down after 30 s of lower recommendations (upstream 5 min). An
+ * HPA's own behavior.scaleDown.stabilizationWindowSeconds still wins.
+ */
+const HPA_SYNC_PERIOD = '5s';
+const HPA_DOWNSCALE_STABILIZATION = '30s';
 /** A component without a health endpoint counts as up after this long without crashing. */
 const SETTLE_MS = 1_500;
 const READY_TIMEOUT_MS = 60_000;
@@ -105,6 +113,8 @@ export function apiserverComponent(layout: ClusterLayout): ComponentDefinition {
       { flag: '--grpc-port', value: String(apiserver.grpcPort), optional: true },
       { flag: '--default-not-ready-toleration-seconds', value: String(FAST_TOLERATION_SECONDS), optional: true },
       { flag: '--default-unreachable-toleration-seconds', value: String(FAST_TOLERATION_SECONDS), optional: true },
+      // Secrets encrypted at rest by default (the file is generated once in the data dir by `up`).
+      { flag: '--encryption-provider-config', value: layout.files.encryptionConfig, optional: true },
     ],
     // /readyz includes the etcd check; the CA appears in the cert dir on the first start.
     readiness: { kind: 'http', url: `${apiserver.url}/readyz`, caFile: apiserver.caFile },
@@ -145,6 +155,10 @@ export function controllerManagerComponent(layout: ClusterLayout): ComponentDefi
       { flag: '--node-monitor-grace-period', value: NODE_MONITOR_GRACE_PERIOD },
       { flag: '--port', value: String(port) },
       { flag: '--bind-address', value: address },
+      // Every node is this machine: one root serves them all (a directory per claim).
+      { flag: '--local-path-root', value: layout.controllerManager.localPathRoot, optional: true },
+      { flag: '--horizontal-pod-autoscaler-sync-period', value: HPA_SYNC_PERIOD, optional: true },
+      { flag: '--horizontal-pod-autoscaler-downscale-stabilization', value: HPA_DOWNSCALE_STABILIZATION, optional: true },
     ],
     readiness: { kind: 'http', url: `http://${address}:${port}/healthz` },
     readyTimeoutMs: READY_TIMEOUT_MS,

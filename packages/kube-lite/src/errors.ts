@@ -111,3 +111,27 @@ export class UnsupportedFlagError extends KubeLiteError {
 
 /** A command-line option of kube-lite itself has a value it cannot use. */
 export class OptionError extends KubeLiteError {}
+
+/** A command that changes a running cluster found it stopped. */
+export class ClusterNotRunningError extends KubeLiteError {
+  constructor(readonly dataDir: string, readonly command: string) {
+    super(`the cluster in ${dataDir} is not running (its API server is down); start it with "kube-lite up --data-dir ${dataDir}", then run "${command}" again`);
+  }
+}
+
+/** The running API server has no token for a new node (the cluster was started by a launcher without add-node). */
+export class NodeCredentialsError extends KubeLiteError {
+  constructor(readonly nodeName: string, readonly dataDir: string) {
+    super(
+      `the API server has no credentials for ${nodeName} (it reads its token file only at start); ` +
+        `restart the cluster once ("kube-lite down --data-dir ${dataDir}", then "up") and run add-node again`,
+    );
+  }
+}
+
+/** Another kube-lite command changed the cluster's recorded shape while this one was working. */
+export class ClusterChangedError extends KubeLiteError {
+  constructor(readonly dataDir: string, detail: string) {
+    super(`the cluster in ${dataDir} changed while this command ran (${detail}); run it again`);
+  }
+}

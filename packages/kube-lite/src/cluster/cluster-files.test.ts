@@ -4,9 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { PortInUseError } from '../errors';
 import { entryFileOf, parseHelpFlags } from './binaries';
+import { ClusterNotRunningError, NoClusterError } from '../errors';
+import { StateStore } from '../supervisor';
 import { clusterIdentities, ensureTokenFile, parseTokenFile, renderKubeconfig, writeKubeconfigs } from './credentials';
+import { ENCRYPTION_KEY_BYTES, ensureEncryptionConfig, renderEncryptionConfig } from './encryption';
+import { LocalCluster, type ClusterRecord } from './local-cluster';
 import { leaderEndpoint } from './etcd-status';
-import { planLayout } from './layout';
+import { planLayout, possibleWorkerNames } from './layout';
 import { findContainerProcesses } from './pod-processes';
 import { checkPortsFree, holderPid } from './preflight';
 
@@ -41,6 +45,15 @@ describe('credentials', () => {
     expect(text).toContain('token-5,system:node:worker-1,system:node:worker-1,system:nodes\n');
     expect(parseTokenFile(text)).toEqual(second);
     expect(fs.statSync(bigger.files.tokenFile).mode & 0o077).toBe(0);
+  });
+
+  it('reserves kubelet tokens for nodes added later, and keeps them across restarts', () => {
+    const layout = planLayout({ dataDir, workers: 2, runtime: 'process', ingressPort: 8080, subnet: 2 });
+    const first = ensureTokenFile(layout, undefined, possibleWorkerNames(2));
+    expect(first.filter((record) => record.groups.includes('system:nodes')).map((record) => record.user)).toEqual(possibleWorkerNames(2).map((name) => `system:node:${name}`));
+    expect(new Set(first.map((record) => record.token)).size).toBe(first.length);
+    const again = ensureTokenFile(planLayout({ ...layout.options, workers: 3 }), undefined, possibleWorkerNames(2));
+    expect(again).toEqual(first);
   });
 
   it('parses a groups column with several quoted groups', () => {
@@ -145,3 +158,75 @@ describe('container processes of a node', () => {
     }
   });
 });
+
+describe('encryption at rest', () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-lite-encryption-'))));
+  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('writes an owner-only EncryptionConfiguration once: aescbc for secrets, then identity', () => {
+    const file = path.join(dataDir, 'auth', 'encryption-config.yaml');
+    const key = Buffer.alloc(ENCRYPTION_KEY_BYTES, 7);
+    expect(ensureEncryptionConfig(file, () => key)).toBe(true);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toBe(renderEncryptionConfig(key.toString('base64')));
+    const lines = text.split('\n').filter((line) => !line.startsWith('#'));
+    expect(lines).toEqual([
+      'apiVersion: apiserver.config.k8s.io/v1',
+      'kind: EncryptionConfiguration',
+      'resources:',
+      '  - resources:',
+      '      - secrets',
+      '    providers:',
+      '      - aescbc:',
+      '          keys:',
+      '            - name: key1',
+      `              secret: ${key.toString('base64')}`,
+      '      - identity: {}',
+      '',
+    ]);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    // Never replaced: the Secrets in etcd need the first key.
+    expect(ensureEncryptionConfig(file, () => Buffer.alloc(ENCRYPTION_KEY_BYTES, 9))).toBe(false);
+    expect(fs.readFileSync(file, 'utf8')).toBe(text);
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['encryption-config.yaml']);
+  });
+
+  it('generates a fresh random 32-byte key by default', () => {
+    const keys = ['a', 'b'].map((name) => {
+      const file = path.join(dataDir, name);
+      ensureEncryptionConfig(file);
+      return Buffer.from(/secret: (\S+)/.exec(fs.readFileSync(file, 'utf8'))?.[1] ?? '', 'base64');
+    });
+    expect(keys.map((key) => key.length)).toEqual([ENCRYPTION_KEY_BYTES, ENCRYPTION_KEY_BYTES]);
+    expect(keys[0]?.equals(keys[1] as Buffer)).toBe(false);
+  });
+});
+
+describe('add-node', () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-lite-add-node-'))));
+  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const quiet = { report: () => undefined };
+
+  it('needs a cluster in the data dir', () => {
+    expect(() => LocalCluster.open(dataDir, quiet)).toThrow(NoClusterError);
+  });
+
+  it('refuses a cluster whose API server is not running, and changes nothing', async () => {
+    const options = { dataDir, workers: 2, runtime: 'process' as const, ingressPort: 8080 };
+    const store = new StateStore<ClusterRecord>(path.join(dataDir, 'state.json'));
+    store.write({ version: 1, components: [], cluster: { options, groups: {} } });
+    const before = fs.readFileSync(store.file, 'utf8');
+    await expect(LocalCluster.open(dataDir, quiet).addNode()).rejects.toThrow(ClusterNotRunningError);
+    expect(fs.readFileSync(store.file, 'utf8')).toBe(before);
+  });
+
+  it('remembers the workers a cluster last ran with', () => {
+    const store = new StateStore<ClusterRecord>(path.join(dataDir, 'state.json'));
+    store.write({ version: 1, components: [], cluster: { options: { dataDir: '/elsewhere', workers: 4, runtime: 'process', ingressPort: 8080 }, groups: {} } });
+    expect(LocalCluster.recordedOptions(dataDir)).toEqual({ dataDir, workers: 4, runtime: 'process', ingressPort: 8080 });
+    expect(LocalCluster.open(dataDir, quiet).layout.workers.map((worker) => worker.name)).toEqual(['worker-1', 'worker-2', 'worker-3', 'worker-4']);
+  });
+});
+

@@ -33,7 +33,7 @@ export function clusterIdentities(layout: ClusterLayout): Identity[] {
     { user: 'system:kube-scheduler', groups: [], kubeconfig: layout.files.schedulerKubeconfig },
     { user: 'system:kube-controller-manager', groups: [], kubeconfig: layout.files.controllerManagerKubeconfig },
     { user: 'system:kube-proxy', groups: [], kubeconfig: layout.files.proxyKubeconfig },
-    ...layout.workers.map((worker) => ({ user: `system:node:${worker.name}`, groups: [NODES_GROUP], kubeconfig: worker.kubeconfig })),
+    ...layout.workers.map((worker) => ({ ...nodeIdentity(worker.name), kubeconfig: worker.kubeconfig })),
   ];
 }
 
@@ -63,17 +63,29 @@ export function parseTokenFile(text: string): TokenRecord[] {
   return records;
 }
 
+/** The kubelet identity of a node that may join later. */
+export function nodeIdentity(nodeName: string): Pick<Identity, 'user' | 'groups'> {
+  return { user: `system:node:${nodeName}`, groups: [NODES_GROUP] };
+}
+
 /**
  * Makes sure every identity of the layout has a token in the token file,
  * keeping the tokens already there (so earlier kubeconfigs stay valid) and
- * adding the missing ones (after `up --workers` grew). Returns all records.
+ * adding the missing ones (after `up --workers` grew). `reservedNodeNames`
+ * get kubelet tokens too: the API server reads the file only when it starts,
+ * so a node `add-node` brings in later must already be in it. Returns all
+ * records.
  */
-export function ensureTokenFile(layout: ClusterLayout, generateToken: () => string = () => randomBytes(32).toString('base64url')): TokenRecord[] {
+export function ensureTokenFile(
+  layout: ClusterLayout,
+  generateToken: () => string = () => randomBytes(32).toString('base64url'),
+  reservedNodeNames: readonly string[] = [],
+): TokenRecord[] {
   const file = layout.files.tokenFile;
   const existing = fs.existsSync(file) ? parseTokenFile(fs.readFileSync(file, 'utf8')) : [];
   const records = [...existing];
   let changed = false;
-  for (const identity of clusterIdentities(layout)) {
+  for (const identity of [...clusterIdentities(layout), ...reservedNodeNames.map(nodeIdentity)]) {
     if (records.some((record) => record.user === identity.user)) continue;
     records.push({ token: generateToken(), user: identity.user, uid: identity.user, groups: identity.groups });
     changed = true;

@@ -7,14 +7,18 @@
 //
 //   etcd-N            127.0.0.1: client 2379 / 12379 / 22379, peer +1, metrics +2
 //   kube-apiserver    https://127.0.0.1:6443, gRPC 6444, certs in <data-dir>/pki,
-//                     Service ClusterIPs from 10.96.0.0/12 (S=2: 10.112.0.0/12)
+//                     Service ClusterIPs from 10.96.0.0/12 (S=2: 10.112.0.0/12, S=3: 10.128.0.0/12)
 //   controller-mgr    /healthz on 127.0.0.1:10252
 //   ingress           kube-proxy-ingress on 127.0.0.1:<ingress-port> (its own
 //                     process, so it outlives any worker), /healthz 127.0.0.1:10256
 //   worker-N          node IP 127.0.S.N, kubelet port 10250 + 10(N-1),
-//                     pod IPs from 127.<50(S-1)+N>.0.0/16, root dir <data-dir>/nodes/worker-N,
+//                     pod IPs from 127.<N>.0.0/16 (S=2: 127.<50+N>, S=3: 127.<144+N>),
+//                     root dir <data-dir>/nodes/worker-N,
 //                     kube-proxy /healthz :10256, /metrics :10249, DNS :10053 and
 //                     an ingress on <node IP>:<ingress-port> too
+//   storage           local-path PersistentVolumes under <data-dir>/local-path (one
+//                     directory per claim; every node is this machine), Secrets
+//                     encrypted at rest with the key in <data-dir>/auth/encryption-config.yaml
 import path from 'node:path';
 import { OptionError } from '../errors';
 
@@ -85,7 +89,12 @@ export interface ClusterLayout {
     /** --service-cluster-ip-range: where Service ClusterIPs come from. */
     serviceClusterIpRange: string;
   };
-  controllerManager: { address: string; port: number };
+  controllerManager: {
+    address: string;
+    port: number;
+    /** --local-path-root: where the local-path provisioner creates a directory per claim. */
+    localPathRoot: string;
+  };
   ingress: IngressLayout;
   workers: WorkerLayout[];
   files: {
@@ -96,6 +105,8 @@ export interface ClusterLayout {
     schedulerKubeconfig: string;
     controllerManagerKubeconfig: string;
     proxyKubeconfig: string;
+    /** The API server's --encryption-provider-config (an EncryptionConfiguration with the cluster's key). */
+    encryptionConfig: string;
   };
 }
 
@@ -113,10 +124,17 @@ const PROXY_HEALTHZ_PORT = 10256;
 const PROXY_METRICS_PORT = 10249;
 const DNS_PORT = 10053;
 export const LOOPBACK = '127.0.0.1';
-/** Pod blocks are 127.1-127.95.x.x: 127.0 holds the node IPs, 127.96 and up the images of service ranges (see loopbackServiceAddress). */
-const LAST_POD_BLOCK_OCTET = 95;
-/** A subnet's pod blocks start this far after the previous subnet's (one per possible worker). */
-const POD_BLOCKS_PER_SUBNET = MAX_WORKERS;
+/**
+ * The second octets of each subnet's pod blocks (worker N of subnet S gets
+ * 127.<first + N - 1>.0.0/16). 127.0 holds the node IPs and 127.96-127.143
+ * the loopback images of the three service ranges (see loopbackServiceAddress),
+ * so subnets 1 and 2 share 127.1-127.95 and subnet 3 starts after the images.
+ */
+const POD_BLOCK_OCTETS: readonly { first: number; last: number }[] = [
+  { first: 1, last: 50 },
+  { first: 51, last: 95 },
+  { first: 145, last: 194 },
+];
 /** The highest port the layout assigns without the offset (etcd-3's metrics). */
 const HIGHEST_BASE_PORT = 22381;
 
@@ -136,19 +154,36 @@ export function validateOptions(options: ClusterOptions): void {
     throw new OptionError(`--port-offset must be a whole number from 0 to ${65535 - HIGHEST_BASE_PORT}, got ${portOffset}`);
   }
   const subnet = options.subnet ?? 1;
-  const maxSubnet = Math.floor((LAST_POD_BLOCK_OCTET - 1) / POD_BLOCKS_PER_SUBNET) + 1;
+  const maxSubnet = POD_BLOCK_OCTETS.length;
   if (!Number.isInteger(subnet) || subnet < 1 || subnet > maxSubnet) throw new OptionError(`--subnet must be a whole number from 1 to ${maxSubnet}, got ${subnet}`);
-  const lastPodBlock = podBlockOctet(subnet, options.workers);
-  if (lastPodBlock > LAST_POD_BLOCK_OCTET) {
-    throw new OptionError(`--subnet ${subnet} leaves room for ${LAST_POD_BLOCK_OCTET - podBlockOctet(subnet, 0)} workers (pod blocks 127.${podBlockOctet(subnet, 1)}-127.${LAST_POD_BLOCK_OCTET}), not ${options.workers}`);
+  if (options.workers > maxWorkersOf(subnet)) {
+    throw new OptionError(`--subnet ${subnet} leaves room for ${maxWorkersOf(subnet)} workers (pod blocks 127.${podBlockOctet(subnet, 1)}-127.${podBlockOctet(subnet, maxWorkersOf(subnet))}), not ${options.workers}`);
   }
 }
 
-function podBlockOctet(subnet: number, workerIndex: number): number {
-  return (subnet - 1) * POD_BLOCKS_PER_SUBNET + workerIndex;
+/** The Node name of the index-th worker (from 1). */
+export function workerNameOf(index: number): string {
+  return `worker-${index}`;
 }
 
-/** Each subnet gets its own /12 of Service ClusterIPs, whose loopback images (127.96+) stay clear of every pod block. */
+/** Every worker name the subnet has room for: the nodes `up` and `add-node` may ever start. */
+export function possibleWorkerNames(subnet: number): string[] {
+  return Array.from({ length: maxWorkersOf(subnet) }, (_, i) => workerNameOf(i + 1));
+}
+
+/** How many workers the subnet's pod blocks leave room for (the most `up --workers` and `add-node` can reach). */
+export function maxWorkersOf(subnet: number): number {
+  const octets = POD_BLOCK_OCTETS[subnet - 1];
+  return octets === undefined ? 0 : Math.min(MAX_WORKERS, octets.last - octets.first + 1);
+}
+
+function podBlockOctet(subnet: number, workerIndex: number): number {
+  const octets = POD_BLOCK_OCTETS[subnet - 1];
+  if (octets === undefined) throw new Error(`bug: subnet ${subnet} was not validated`);
+  return octets.first + workerIndex - 1;
+}
+
+/** Each subnet gets its own /12 of Service ClusterIPs, whose loopback images (127.96-127.143) stay clear of every pod block. */
 function serviceClusterIpRange(subnet: number): string {
   return `10.${96 + 16 * (subnet - 1)}.0.0/12`;
 }
@@ -169,7 +204,7 @@ export function planLayout(options: ClusterOptions): ClusterLayout {
   }));
   const workers = Array.from({ length: options.workers }, (_, i): WorkerLayout => {
     const index = i + 1;
-    const name = `worker-${index}`;
+    const name = workerNameOf(index);
     return {
       name,
       index,
@@ -196,7 +231,7 @@ export function planLayout(options: ClusterOptions): ClusterLayout {
       caFile: path.join(certDir, 'ca.crt'),
       serviceClusterIpRange: serviceClusterIpRange(subnet),
     },
-    controllerManager: { address: LOOPBACK, port: CONTROLLER_MANAGER_PORT + offset },
+    controllerManager: { address: LOOPBACK, port: CONTROLLER_MANAGER_PORT + offset, localPathRoot: path.join(dataDir, 'local-path') },
     ingress: { address: LOOPBACK, port: options.ingressPort, healthzPort: PROXY_HEALTHZ_PORT + offset, metricsPort: PROXY_METRICS_PORT + offset },
     workers,
     files: {
@@ -207,6 +242,7 @@ export function planLayout(options: ClusterOptions): ClusterLayout {
       schedulerKubeconfig: path.join(authDir, 'kube-scheduler.kubeconfig'),
       controllerManagerKubeconfig: path.join(authDir, 'kube-controller-manager.kubeconfig'),
       proxyKubeconfig: path.join(authDir, 'kube-proxy.kubeconfig'),
+      encryptionConfig: path.join(authDir, 'encryption-config.yaml'),
     },
   };
 }

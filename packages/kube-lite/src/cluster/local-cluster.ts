@@ -8,11 +8,22 @@ import path from 'node:path';
 import {
   clusterComponents,
   resolveArguments,
+  workerComponents,
   type BinaryName,
   type ComponentDefinition,
   type StartGroup,
 } from '../components';
-import { ComponentExitedError, DataDirInUseError, NoClusterError, ReadinessTimeoutError, UnknownComponentError, UnsupportedFlagError } from '../errors';
+import {
+  ClusterChangedError,
+  ClusterNotRunningError,
+  ComponentExitedError,
+  DataDirInUseError,
+  NoClusterError,
+  NodeCredentialsError,
+  ReadinessTimeoutError,
+  UnknownComponentError,
+  UnsupportedFlagError,
+} from '../errors';
 import {
   identify,
   isAlive,
@@ -22,14 +33,16 @@ import {
   stopProcessGroup,
   Supervisor,
   type ComponentRecord,
+  type AbortCheck,
   type ComponentSpec,
   type SupervisorState,
 } from '../supervisor';
 import { listNodes, type ApiAccess, type NodeSummary } from './api';
 import { acceptedFlagsOf, entryFileOf, findRepositoryRoot } from './binaries';
-import { adminToken, ensureTokenFile, parseTokenFile, writeKubeconfigs } from './credentials';
+import { adminToken, ensureTokenFile, nodeIdentity, parseTokenFile, writeKubeconfigs } from './credentials';
+import { ensureEncryptionConfig } from './encryption';
 import { leaderEndpoint, memberStatus, type MemberStatus } from './etcd-status';
-import { planLayout, type ClusterLayout, type ClusterOptions, type WorkerLayout } from './layout';
+import { planLayout, possibleWorkerNames, type ClusterLayout, type ClusterOptions, type WorkerLayout } from './layout';
 import { findContainerProcesses } from './pod-processes';
 import { checkBuilt, checkLoopbackAddresses, checkPortsFree, type PortClaim } from './preflight';
 
@@ -75,6 +88,12 @@ const MONITOR_INTERVAL_MS = 1_000;
 /** A stopped power-off kills container groups with SIGKILL; on `down` they get this long after SIGTERM. */
 const CONTAINER_STOP_GRACE_MS = 5_000;
 
+/** How a component is started: its definition and what its --help listed. */
+interface StartPlan {
+  definition: ComponentDefinition;
+  accepted: ReadonlySet<string> | undefined;
+}
+
 export class LocalCluster {
   readonly layout: ClusterLayout;
   readonly store: StateStore<ClusterRecord>;
@@ -82,6 +101,8 @@ export class LocalCluster {
   readonly repositoryRoot: string;
   private readonly report: (line: string) => void;
   private readonly nodeReadyTimeoutMs: number;
+  /** By component name, from preflight; only the components this command starts. */
+  private readonly plans = new Map<string, StartPlan>();
 
   constructor(options: ClusterOptions, settings: LocalClusterOptions) {
     this.layout = planLayout(options);
@@ -98,9 +119,15 @@ export class LocalCluster {
 
   /** Opens the cluster recorded in `dataDir` (for every command but `up`). */
   static open(dataDir: string, settings: LocalClusterOptions): LocalCluster {
+    const options = LocalCluster.recordedOptions(dataDir);
+    if (options === undefined) throw new NoClusterError(dataDir);
+    return new LocalCluster(options, settings);
+  }
+
+  /** The options the cluster in `dataDir` last ran with (workers added by `add-node` included), if any ran there. */
+  static recordedOptions(dataDir: string): ClusterOptions | undefined {
     const state = new StateStore<ClusterRecord>(path.join(dataDir, 'state.json')).read();
-    if (state === undefined) throw new NoClusterError(dataDir);
-    return new LocalCluster({ ...state.cluster.options, dataDir }, settings);
+    return state === undefined ? undefined : { ...state.cluster.options, dataDir };
   }
 
   // ---- up ----------------------------------------------------------------
@@ -120,7 +147,9 @@ export class LocalCluster {
     const specs = await this.preflight(definitions);
 
     fs.mkdirSync(this.layout.options.dataDir, { recursive: true });
-    const tokens = ensureTokenFile(this.layout);
+    // Tokens for every node the subnet can hold: `add-node` needs no API server restart.
+    const tokens = ensureTokenFile(this.layout, undefined, possibleWorkerNames(this.layout.options.subnet ?? 1));
+    if (ensureEncryptionConfig(this.layout.files.encryptionConfig)) this.report(`  encryption at rest: new key for Secrets in ${this.layout.files.encryptionConfig}`);
     const groups: Record<string, StartGroup> = {};
     for (const definition of definitions) groups[definition.name] = definition.group;
     const state: ClusterState = {
@@ -135,13 +164,13 @@ export class LocalCluster {
       const specsOf = (group: (g: StartGroup) => boolean): ComponentSpec[] => specs.filter((spec) => group(groups[spec.name] as StartGroup));
       const crashed = (): Error | undefined => this.crashedComponent();
       this.report('starting etcd (3 members)');
-      await this.supervisor.startGroup(specsOf((g) => g === 'etcd'), crashed);
+      await this.startComponents(specsOf((g) => g === 'etcd'), crashed);
       this.report('starting the control plane');
-      await this.supervisor.startGroup(specsOf((g) => g === 'apiserver'), crashed);
+      await this.startComponents(specsOf((g) => g === 'apiserver'), crashed);
       writeKubeconfigs(this.layout, tokens, fs.readFileSync(this.layout.apiserver.caFile, 'utf8'));
-      await this.supervisor.startGroup(specsOf((g) => g === 'control-plane'), crashed);
+      await this.startComponents(specsOf((g) => g === 'control-plane'), crashed);
       this.report(`starting ${this.layout.workers.length} worker node${this.layout.workers.length === 1 ? '' : 's'}`);
-      await this.supervisor.startGroup(specsOf((g) => g.startsWith('node:')), crashed);
+      await this.startComponents(specsOf((g) => g.startsWith('node:')), crashed);
       await this.waitNodesReady(this.layout.workers.map((worker) => worker.name));
     } catch (error) {
       this.reportFailure(error);
@@ -152,8 +181,8 @@ export class LocalCluster {
     }
   }
 
-  /** Checks binaries, flags, addresses and ports; returns the specs to start. */
-  private async preflight(definitions: ComponentDefinition[]): Promise<ComponentSpec[]> {
+  /** Checks binaries, flags, the node addresses and ports; returns the specs to start. */
+  private async preflight(definitions: ComponentDefinition[], nodeIps: readonly string[] = this.layout.workers.map((worker) => worker.nodeIp)): Promise<ComponentSpec[]> {
     const binaries = [...new Set(definitions.map((definition) => definition.binary))];
     checkBuilt(binaries.map((binary) => entryFileOf(this.repositoryRoot, binary)));
     const accepted = new Map<BinaryName, Set<string> | undefined>();
@@ -161,24 +190,37 @@ export class LocalCluster {
     const specs: ComponentSpec[] = [];
     const notes = new Map<string, string>();
     for (const definition of definitions) {
-      const resolved = resolveArguments(definition, accepted.get(definition.binary));
+      const plan: StartPlan = { definition, accepted: accepted.get(definition.binary), };
+      const resolved = resolveArguments(definition, plan.accepted);
       if (resolved.unsupported.length > 0) throw new UnsupportedFlagError(definition.binary, resolved.unsupported);
       if (resolved.dropped.length > 0) notes.set(definition.binary, resolved.dropped.join(', '));
-      specs.push({
-        name: definition.name,
-        binary: definition.binary,
-        entryFile: entryFileOf(this.repositoryRoot, definition.binary),
-        args: resolved.args,
-        workingDirectory: this.repositoryRoot,
-        readiness: resolved.readiness,
-        readyTimeoutMs: definition.readyTimeoutMs,
-        endpoints: definition.endpoints,
-      });
+      this.plans.set(definition.name, plan);
+      specs.push(this.specOf(plan));
     }
     for (const [binary, dropped] of notes) this.report(`  note: ${binary} does not accept ${dropped} (per its --help); starting it without`);
-    await checkLoopbackAddresses(this.layout.workers.map((worker) => worker.nodeIp));
+    await checkLoopbackAddresses(nodeIps);
     await checkPortsFree(definitions.flatMap((definition) => this.portClaims(definition)));
     return specs;
+  }
+
+  private specOf(plan: StartPlan): ComponentSpec {
+    const { definition } = plan;
+    const resolved = resolveArguments(definition, plan.accepted);
+    return {
+      name: definition.name,
+      binary: definition.binary,
+      entryFile: entryFileOf(this.repositoryRoot, definition.binary),
+      args: resolved.args,
+      workingDirectory: this.repositoryRoot,
+      readiness: resolved.readiness,
+      readyTimeoutMs: definition.readyTimeoutMs,
+      endpoints: definition.endpoints,
+    };
+  }
+
+  /** Starts the components together and waits until all are ready. */
+  private async startComponents(specs: readonly ComponentSpec[], abortCheck?: AbortCheck): Promise<void> {
+    await this.supervisor.startGroup(specs, abortCheck);
   }
 
   private portClaims(definition: { name: string; endpoints: Record<string, string> }): PortClaim[] {
@@ -253,6 +295,7 @@ export class LocalCluster {
       '',
       `Logs: ${this.layout.files.logDirectory}/<component>.log`,
       `Try:  kube-lite status${dataDirFlag} | kube-lite stop-node worker-1${dataDirFlag} | kube-lite start-node worker-1${dataDirFlag}`,
+      `      kube-lite add-node${dataDirFlag}      # one more worker`,
     ];
   }
 
@@ -357,6 +400,54 @@ export class LocalCluster {
       nodes = { error: (error as Error).message };
     }
     return { components, etcd, nodes };
+  }
+
+  // ---- add-node ------------------------------------------------------------
+
+  /**
+   * One more worker for the running cluster: the next number, the same flags
+   * as the others, recorded in the state file (so `down`, `up`, `status` and
+   * `stop-node` know it). Waits until the node is Ready and returns its name.
+   * When it cannot start, it is stopped and forgotten again.
+   */
+  async addNode(): Promise<string> {
+    const state = this.store.read();
+    if (state === undefined) throw new NoClusterError(this.layout.options.dataDir);
+    const apiserver = state.components.find((record) => record.spec.name === 'kube-apiserver');
+    if (apiserver?.process === undefined || !isAlive(apiserver.process)) throw new ClusterNotRunningError(this.layout.options.dataDir, 'add-node');
+    const workersBefore = this.layout.workers.length;
+    // planLayout refuses a worker the subnet has no pod block for.
+    const grown = planLayout({ ...this.layout.options, workers: workersBefore + 1 });
+    const worker = grown.workers[workersBefore] as WorkerLayout;
+    const tokens = parseTokenFile(fs.readFileSync(this.layout.files.tokenFile, 'utf8'));
+    if (!tokens.some((record) => record.user === nodeIdentity(worker.name).user)) throw new NodeCredentialsError(worker.name, this.layout.options.dataDir);
+
+    const definitions = workerComponents(grown, worker);
+    const specs = await this.preflight(definitions, [worker.nodeIp]);
+    writeKubeconfigs(grown, tokens, fs.readFileSync(this.layout.apiserver.caFile, 'utf8'));
+    await this.store.update((current) => {
+      if (current.cluster.options.workers !== workersBefore) throw new ClusterChangedError(this.layout.options.dataDir, `it has ${current.cluster.options.workers} workers now, not ${workersBefore}`);
+      current.cluster.options = { ...current.cluster.options, workers: workersBefore + 1 };
+      for (const definition of definitions) current.cluster.groups[definition.name] = definition.group;
+      for (const spec of specs) current.components.push({ spec, logFile: this.supervisor.logFileOf(spec.name), desired: 'stopped' });
+    });
+    this.report(`adding ${worker.name}: node IP ${worker.nodeIp}, kubelet port ${worker.kubeletPort}, root dir ${worker.rootDir}`);
+    try {
+      await this.startComponents(specs, () => this.crashedComponent());
+      await this.waitNodesReady([worker.name]);
+    } catch (error) {
+      this.reportFailure(error);
+      this.report(`stopping ${worker.name} again and forgetting it`);
+      await Promise.all(specs.map((spec) => this.supervisor.stop(spec.name, 'graceful')));
+      await this.stopContainers(worker, 'graceful');
+      await this.store.update((current) => {
+        current.components = current.components.filter((record) => !specs.some((spec) => spec.name === record.spec.name));
+        for (const definition of definitions) delete current.cluster.groups[definition.name];
+        if (current.cluster.options.workers === workersBefore + 1) current.cluster.options = { ...current.cluster.options, workers: workersBefore };
+      });
+      throw error;
+    }
+    return worker.name;
   }
 
   // ---- failures on demand --------------------------------------------------
