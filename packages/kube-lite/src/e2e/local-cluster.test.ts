@@ -104,6 +104,29 @@ suite('kube-lite local cluster (end to end)', () => {
       request.on('error', reject);
     });
 
+  /** Requests through the ingress every 200 ms until the returned function is called; it resolves with every status (or error). */
+  const probeIngress = (): (() => Promise<(number | string)[]>) => {
+    const statuses: (number | string)[] = [];
+    let probing = true;
+    const prober = (async () => {
+      while (probing) {
+        statuses.push(await viaIngress('/app').then((answer) => answer.status, (error: Error) => error.message));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    return async () => {
+      probing = false;
+      await prober;
+      return statuses;
+    };
+  };
+
+  /** What the issue promises while pods come and go: no connection errors and at least 99% of requests answered 200. */
+  const expectServedThroughout = (statuses: (number | string)[]): void => {
+    expect(statuses.filter((status) => typeof status === 'string')).toEqual([]);
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(Math.floor(statuses.length * 0.99));
+  };
+
   const servingAnswers = async (count: number): Promise<ServingAnswer[]> => {
     const answers: ServingAnswer[] = [];
     for (let i = 0; i < count; i++) {
@@ -256,14 +279,8 @@ suite('kube-lite local cluster (end to end)', () => {
   }, 90_000);
 
   it(`moves every replica off a powered-off node within ${FAILOVER_DEADLINE_MS / 1000} s, the ingress answering throughout`, async () => {
-    const statuses: (number | string)[] = [];
-    let probing = true;
-    const prober = (async () => {
-      while (probing) {
-        statuses.push(await viaIngress('/app').then((answer) => answer.status, (error: Error) => error.message));
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    })();
+    const stopProbing = probeIngress();
+    let statuses: (number | string)[] = [];
     await kubeLite(['stop-node', 'worker-1']);
     // stop-node returns right after its SIGKILLs: the clock starts at the kill.
     const killedAtMs = Date.now();
@@ -274,12 +291,11 @@ suite('kube-lite local cluster (end to end)', () => {
       });
       expect(Date.now() - killedAtMs).toBeLessThanOrEqual(FAILOVER_DEADLINE_MS + POLL_MS);
     } finally {
-      probing = false;
-      await prober;
+      statuses = await stopProbing();
     }
-    // The ingress process is not on the node: it kept answering (HTTP, mostly 200) while endpoints on worker-1 died.
-    expect(statuses.filter((status) => typeof status === 'string')).toEqual([]);
-    expect(statuses.filter((status) => status === 200).length).toBeGreaterThan(statuses.length / 2);
+    // The ingress process is not on the node: it kept answering while endpoints on worker-1 died, skipping the
+    // dead pods (they refuse connections) for live ones.
+    expectServedThroughout(statuses);
     // Once the dead endpoints are gone, every request succeeds, from the surviving nodes' pods.
     const after = await eventually('only 200s through the ingress', 60_000, () => servingAnswers(20));
     const live = running(await pods()).filter((pod) => pod.node !== 'worker-1');
@@ -291,8 +307,15 @@ suite('kube-lite local cluster (end to end)', () => {
     // Pods of the powered-off worker-1 stay Terminating (as upstream: nobody confirms their end); they are not counted.
     await eventually('3 replicas', 90_000, async () => (running(await pods()).length === 3 ? true : undefined));
 
+    const stopProbing = probeIngress();
     await kubectl(['set', 'image', `deployment/${DEPLOYMENT}`, `${DEPLOYMENT}=ml-serving:2.0`]);
-    await rolloutTo('ml-serving:2.0', '2.0', 3);
+    let statuses: (number | string)[] = [];
+    try {
+      await rolloutTo('ml-serving:2.0', '2.0', 3);
+    } finally {
+      statuses = await stopProbing();
+    }
+    expectServedThroughout(statuses);
 
     await kubectl(['rollout', 'undo', `deployment/${DEPLOYMENT}`]);
     await rolloutTo('ml-serving:1.0', '1.0', 3);
