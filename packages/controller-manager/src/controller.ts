@@ -21,11 +21,24 @@ export interface ControllerSettings {
   nodeMonitorGracePeriodMs: number;
   /** How often every node's health is re-checked (--node-monitor-period). */
   nodeMonitorPeriodMs: number;
+  /** Directory on each node under which the local-path provisioner places volumes (--local-path-root). */
+  localPathRoot: string;
+  /** How often every HorizontalPodAutoscaler is reconciled (--horizontal-pod-autoscaler-sync-period); 15 s when unset. */
+  horizontalPodAutoscalerSyncPeriodMs?: number;
+  /** Usage ratios within this fraction of 1 leave the replica count alone (--horizontal-pod-autoscaler-tolerance); 0.1 when unset. */
+  horizontalPodAutoscalerTolerance?: number;
+  /** An HPA scales down only to the highest recommendation of this window (--horizontal-pod-autoscaler-downscale-stabilization); 5 min when unset. */
+  horizontalPodAutoscalerDownscaleStabilizationMs?: number;
+  /** CPU samples of pods started this recently count only when taken a window after readiness (--horizontal-pod-autoscaler-cpu-initialization-period); 5 min when unset. */
+  horizontalPodAutoscalerCpuInitializationPeriodMs?: number;
+  /** Unready pods never ready within this long of their start are left out of CPU figures (--horizontal-pod-autoscaler-initial-readiness-delay); 30 s when unset. */
+  horizontalPodAutoscalerInitialReadinessDelayMs?: number;
 }
 
 export const DEFAULT_CONTROLLER_SETTINGS: ControllerSettings = {
   nodeMonitorGracePeriodMs: 40_000,
   nodeMonitorPeriodMs: 5_000,
+  localPathRoot: '/var/lib/kube-lite/local-path',
 };
 
 /** Everything a controller is built from; shared by all controllers of one process. */

@@ -10,6 +10,20 @@ describe('@kube-lite/controller-manager entry', () => {
   );
 
   it('registers every controller under its upstream name', () => {
-    expect([...entry.KNOWN_CONTROLLERS].sort()).toEqual(['deployment', 'endpoint', 'garbagecollector', 'namespace', 'nodelifecycle', 'replicaset']);
+    expect([...entry.KNOWN_CONTROLLERS].sort()).toEqual([
+      'cronjob',
+      'daemonset',
+      'deployment',
+      'endpoint',
+      'garbagecollector',
+      'horizontalpodautoscaling',
+      'job',
+      'namespace',
+      'nodelifecycle',
+      'persistentvolume-binder',
+      'replicaset',
+      'statefulset',
+      'ttl-after-finished',
+    ]);
   });
 });

@@ -7,7 +7,14 @@ import { EndpointController, ENDPOINT_CONTROLLER_NAME } from './controllers/endp
 import { GarbageCollector, GARBAGE_COLLECTOR_CONTROLLER_NAME } from './controllers/garbagecollector/controller';
 import { NamespaceController, NAMESPACE_CONTROLLER_NAME } from './controllers/namespace/controller';
 import { NodeLifecycleController, NODE_LIFECYCLE_CONTROLLER_NAME } from './controllers/nodelifecycle/controller';
+import { HorizontalPodAutoscalerController, HORIZONTAL_POD_AUTOSCALER_CONTROLLER_NAME } from './controllers/podautoscaler/controller';
 import { ReplicaSetController, REPLICA_SET_CONTROLLER_NAME } from './controllers/replicaset/controller';
+import { StatefulSetController, STATEFUL_SET_CONTROLLER_NAME } from './controllers/statefulset/controller';
+import { DaemonSetController, DAEMON_SET_CONTROLLER_NAME } from './controllers/daemonset/controller';
+import { PersistentVolumeBinderController, PERSISTENT_VOLUME_BINDER_CONTROLLER_NAME } from './controllers/volume/controller';
+import { JobController, JOB_CONTROLLER_NAME } from './controllers/job/controller';
+import { TtlAfterFinishedController, TTL_AFTER_FINISHED_CONTROLLER_NAME } from './controllers/job/ttl-after-finished';
+import { CronJobController, CRONJOB_CONTROLLER_NAME } from './controllers/cronjob/controller';
 
 export interface ControllerDescriptor {
   /** The name --controllers uses. */
@@ -26,6 +33,19 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   { name: GARBAGE_COLLECTOR_CONTROLLER_NAME, concurrencyFlag: 'concurrent-gc-syncs', defaultWorkers: 20, create: (context) => new GarbageCollector(context) },
   { name: NAMESPACE_CONTROLLER_NAME, concurrencyFlag: 'concurrent-namespace-syncs', defaultWorkers: 10, create: (context) => new NamespaceController(context) },
   { name: NODE_LIFECYCLE_CONTROLLER_NAME, defaultWorkers: 2, create: (context) => new NodeLifecycleController(context) },
+  { name: STATEFUL_SET_CONTROLLER_NAME, concurrencyFlag: 'concurrent-statefulset-syncs', defaultWorkers: 5, create: (context) => new StatefulSetController(context) },
+  { name: DAEMON_SET_CONTROLLER_NAME, concurrencyFlag: 'concurrent-daemonset-syncs', defaultWorkers: 2, create: (context) => new DaemonSetController(context) },
+  {
+    name: HORIZONTAL_POD_AUTOSCALER_CONTROLLER_NAME,
+    concurrencyFlag: 'concurrent-horizontal-pod-autoscaler-syncs',
+    defaultWorkers: 5,
+    create: (context) => new HorizontalPodAutoscalerController(context),
+  },
+  // One worker, as upstream's volume controller: binding decisions stay simple to follow.
+  { name: PERSISTENT_VOLUME_BINDER_CONTROLLER_NAME, defaultWorkers: 1, create: (context) => new PersistentVolumeBinderController(context) },
+  { name: JOB_CONTROLLER_NAME, concurrencyFlag: 'concurrent-job-syncs', defaultWorkers: 5, create: (context) => new JobController(context) },
+  { name: CRONJOB_CONTROLLER_NAME, concurrencyFlag: 'concurrent-cron-job-syncs', defaultWorkers: 5, create: (context) => new CronJobController(context) },
+  { name: TTL_AFTER_FINISHED_CONTROLLER_NAME, concurrencyFlag: 'concurrent-ttl-after-finished-syncs', defaultWorkers: 5, create: (context) => new TtlAfterFinishedController(context) },
 ];
 
 export const KNOWN_CONTROLLERS: readonly string[] = CONTROLLER_DESCRIPTORS.map((descriptor) => descriptor.name);

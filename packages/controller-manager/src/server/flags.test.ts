@@ -3,10 +3,12 @@ import { clientOptionsFromFlags } from './connection';
 import { FlagError, parseDurationMs, parseFlags } from './flags';
 import { grpcAddressOf } from '@kube-lite/client';
 
+const WORKLOAD_CONTROLLERS = ['statefulset', 'daemonset', 'horizontalpodautoscaling', 'persistentvolume-binder', 'job', 'cronjob', 'ttl-after-finished'];
+
 describe('--controllers', () => {
   test.each([
-    [['*'], ['deployment', 'replicaset', 'endpoint', 'garbagecollector', 'namespace', 'nodelifecycle']],
-    [['*', '-garbagecollector'], ['deployment', 'replicaset', 'endpoint', 'namespace', 'nodelifecycle']],
+    [['*'], ['deployment', 'replicaset', 'endpoint', 'garbagecollector', 'namespace', 'nodelifecycle', ...WORKLOAD_CONTROLLERS]],
+    [['*', '-garbagecollector'], ['deployment', 'replicaset', 'endpoint', 'namespace', 'nodelifecycle', ...WORKLOAD_CONTROLLERS]],
     [['deployment', 'replicaset'], ['deployment', 'replicaset']],
     [['-namespace'], []],
   ])('%j -> %j', (items, expected) => {
@@ -14,9 +16,9 @@ describe('--controllers', () => {
   });
 
   test('an unknown controller is an error listing the known ones', () => {
-    expect(() => resolveControllers(['*', '-cronjob'])).toThrow(UnknownControllerError);
+    expect(() => resolveControllers(['*', '-replicationcontroller'])).toThrow(UnknownControllerError);
     expect(() => parseFlags(['--controllers', 'deploymnet'])).toThrow(
-      '--controllers: unknown controller "deploymnet"; known controllers: deployment, endpoint, garbagecollector, namespace, nodelifecycle, replicaset',
+      '--controllers: unknown controller "deploymnet"; known controllers: cronjob, daemonset, deployment, endpoint, garbagecollector, horizontalpodautoscaling, job, namespace, nodelifecycle, persistentvolume-binder, replicaset, statefulset, ttl-after-finished',
     );
   });
 });
@@ -25,8 +27,29 @@ describe('flags', () => {
   test('upstream defaults', () => {
     const flags = parseFlags(['--master', '127.0.0.1:6444', '--insecure']);
     expect(flags.leaderElection).toEqual({ enabled: true, namespace: 'kube-system', name: 'kube-controller-manager', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
-    expect(flags.settings).toEqual({ nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5_000 });
-    expect(flags.workers).toEqual({ deployment: 5, replicaset: 5, endpoint: 5, garbagecollector: 20, namespace: 10 });
+    expect(flags.settings).toEqual({
+      nodeMonitorGracePeriodMs: 40_000,
+      nodeMonitorPeriodMs: 5_000,
+      horizontalPodAutoscalerSyncPeriodMs: 15_000,
+      horizontalPodAutoscalerTolerance: 0.1,
+      horizontalPodAutoscalerDownscaleStabilizationMs: 300_000,
+      horizontalPodAutoscalerCpuInitializationPeriodMs: 300_000,
+      horizontalPodAutoscalerInitialReadinessDelayMs: 30_000,
+      localPathRoot: '/var/lib/kube-lite/local-path',
+    });
+    expect(flags.workers).toEqual({
+      deployment: 5,
+      replicaset: 5,
+      endpoint: 5,
+      garbagecollector: 20,
+      namespace: 10,
+      statefulset: 5,
+      daemonset: 2,
+      horizontalpodautoscaling: 5,
+      job: 5,
+      cronjob: 5,
+      'ttl-after-finished': 5,
+    });
     expect(flags.httpPort).toBe(10252);
   });
 

@@ -1,7 +1,7 @@
 // kube-controller-manager's command line, with upstream's flag names (and
 // defaults) where upstream has the flag.
 import { Command, CommanderError, Option } from 'commander';
-import type { ControllerSettings } from '../controller';
+import { DEFAULT_CONTROLLER_SETTINGS, type ControllerSettings } from '../controller';
 import type { LeaderElectionSettings } from '../controller-manager';
 import { CONTROLLER_DESCRIPTORS, resolveControllers, UnknownControllerError } from '../registry';
 
@@ -88,6 +88,12 @@ export function parseFlags(argv: readonly string[]): ControllerManagerFlags {
     .option('--leader-elect-resource-name <name>', 'name of the leader Lease', 'kube-controller-manager')
     .option('--node-monitor-grace-period <duration>', 'how long a node may go without renewing its Lease before it is marked Ready=Unknown', '40s')
     .option('--node-monitor-period <duration>', 'how often node health is checked', '5s')
+    .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often every HorizontalPodAutoscaler is reconciled', '15s')
+    .option('--horizontal-pod-autoscaler-tolerance <fraction>', 'usage ratios within this fraction of 1 do not change the replica count', parseTolerance, 0.1)
+    .option('--horizontal-pod-autoscaler-downscale-stabilization <duration>', 'scale down only to the highest recommendation of this window', '5m0s')
+    .option('--horizontal-pod-autoscaler-cpu-initialization-period <duration>', 'after a pod starts, CPU samples count only when taken a window after readiness', '5m0s')
+    .option('--horizontal-pod-autoscaler-initial-readiness-delay <duration>', 'unready pods never ready within this long of their start are left out of CPU figures', '30s')
+    .option('--local-path-root <dir>', 'absolute directory on each node under which the local-path provisioner creates volumes', DEFAULT_CONTROLLER_SETTINGS.localPathRoot)
     .option('--port <port>', 'HTTP port of /healthz and /metrics (0 disables)', parseCount('port', 0), 10252)
     .option('--bind-address <address>', 'address of the HTTP server', '0.0.0.0')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'));
@@ -136,10 +142,33 @@ export function parseFlags(argv: readonly string[]): ControllerManagerFlags {
       renewDeadlineMs: duration('leader-elect-renew-deadline'),
       retryPeriodMs: duration('leader-elect-retry-period'),
     },
-    settings: { nodeMonitorGracePeriodMs: duration('node-monitor-grace-period'), nodeMonitorPeriodMs: duration('node-monitor-period') },
+    settings: { ...horizontalPodAutoscalerSettings(duration, options), nodeMonitorGracePeriodMs: duration('node-monitor-grace-period'), nodeMonitorPeriodMs: duration('node-monitor-period'), localPathRoot: localPathRoot(String(options['localPathRoot'])) },
     httpPort: port === 0 ? undefined : port,
     bindAddress: String(options['bindAddress']),
     logLevel: options['logLevel'] as ControllerManagerFlags['logLevel'],
+  };
+}
+
+/** --local-path-root names a directory on every node, so it must not depend on where the manager runs. */
+function localPathRoot(value: string): string {
+  if (!value.startsWith('/')) throw new FlagError(`invalid value "${value}" for --local-path-root: use an absolute path such as /var/lib/kube-lite/local-path`);
+  return value;
+}
+
+function parseTolerance(value: string): number {
+  const tolerance = Number(value);
+  if (value.trim() === '' || !Number.isFinite(tolerance) || tolerance < 0) throw new FlagError(`invalid value "${value}" for --horizontal-pod-autoscaler-tolerance: use a fraction such as 0.1`);
+  return tolerance;
+}
+
+/** The --horizontal-pod-autoscaler-* flags. */
+function horizontalPodAutoscalerSettings(duration: (flag: string) => number, options: Record<string, unknown>): Partial<ControllerSettings> {
+  return {
+    horizontalPodAutoscalerSyncPeriodMs: duration('horizontal-pod-autoscaler-sync-period'),
+    horizontalPodAutoscalerTolerance: options['horizontalPodAutoscalerTolerance'] as number,
+    horizontalPodAutoscalerDownscaleStabilizationMs: duration('horizontal-pod-autoscaler-downscale-stabilization'),
+    horizontalPodAutoscalerCpuInitializationPeriodMs: duration('horizontal-pod-autoscaler-cpu-initialization-period'),
+    horizontalPodAutoscalerInitialReadinessDelayMs: duration('horizontal-pod-autoscaler-initial-readiness-delay'),
   };
 }
 
