@@ -115,6 +115,7 @@ export {
 } from './pods';
 export { POD_TEMPLATE_HASH_LABEL, podTemplateHash, podTemplatesEqualIgnoringHash, semanticEqual } from './semantic';
 export * from './storage';
+export { isValidTimeZone, parseSchedule, ScheduleError, type CronSchedule } from './cron-schedule';
 
 // Patches.
 export { applyJsonPatch, applyMergePatch, applyPatch, applyStrategicMergePatch, createMergePatch, patchTypeOf, type JsonPatchOperation, type PatchType } from './patch';

@@ -174,6 +174,13 @@ describe('workloads', () => {
     expect(causes(cronJob('tick', '*/5 * * * *'), { validateSchedule })).toEqual([]);
     expect(causes(cronJob('tick', 'bogus'), { validateSchedule })).toEqual(['spec.schedule: Invalid value: "bogus": Expected exactly 5 fields, found 1: bogus']);
     expect(causes(cronJob('tick', 'TZ=UTC * * * * *'), { validateSchedule })).toEqual(['spec.schedule: Invalid value: "TZ=UTC * * * * *": cannot use TZ or CRON_TZ in schedule, use timeZone field instead']);
+    // Without an injected check, cron-parser's reading (the CronJob controller's) decides.
+    expect(causes(cronJob('tick', '@hourly'))).toEqual([]);
+    expect(causes(cronJob('tick', '61 * * * *'))[0]).toMatch(/^spec\.schedule: Invalid value: "61 \* \* \* \*": /);
+    expect(causes(cronJob('tick', '* * * *'))).toEqual(['spec.schedule: Invalid value: "* * * *": expected exactly 5 fields, found 4: * * * *']);
+    expect(causes({ ...cronJob('tick', '* * * * *'), spec: { ...(cronJob('tick', '* * * * *') as { spec: object }).spec, timeZone: 'Mars/Olympus' } } as KubeObject)).toEqual([
+      'spec.timeZone: Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus',
+    ]);
     expect(causes(cronJob('x'.repeat(53), '* * * * *'))).toEqual([`metadata.name: Invalid value: "${'x'.repeat(53)}": must be no more than 52 characters`]);
   });
 

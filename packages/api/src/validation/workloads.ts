@@ -1,5 +1,6 @@
 // Validation of apps/v1 and batch/v1 workloads (upstream pkg/apis/apps and
 // pkg/apis/batch validation) for create and update.
+import { isValidTimeZone, parseSchedule, ScheduleError } from '../cron-schedule';
 import { labelSelectorAsSelector } from '../labels';
 import { semanticEqual } from '../semantic';
 import type { IntOrString } from '../intstr';
@@ -307,8 +308,17 @@ export function validateJobUpdate(next: Job, previous: Job): FieldError[] {
 const CRONJOB_NAME_MAX_LENGTH = 52;
 
 export interface CronJobValidationOptions {
-  /** Returns an error message for an invalid cron expression, undefined when it parses. */
+  /** Returns an error message for an invalid cron expression, undefined when it parses; cron-parser's reading by default. */
   validateSchedule?: (schedule: string) => string | undefined;
+}
+
+function scheduleProblem(schedule: string): string | undefined {
+  try {
+    parseSchedule(schedule, 'UTC');
+    return undefined;
+  } catch (error) {
+    return error instanceof ScheduleError ? error.message : String(error);
+  }
 }
 
 export function validateCronJob(cronJob: CronJob, options: CronJobValidationOptions = {}): FieldError[] {
@@ -325,8 +335,11 @@ export function validateCronJob(cronJob: CronJob, options: CronJobValidationOpti
   } else if (/(^|\s)(CRON_)?TZ=/.test(spec.schedule)) {
     errors.push(invalid(specPath.child('schedule'), spec.schedule, 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead'));
   } else {
-    const problem = options.validateSchedule?.(spec.schedule);
+    const problem = (options.validateSchedule ?? scheduleProblem)(spec.schedule);
     if (problem) errors.push(invalid(specPath.child('schedule'), spec.schedule, problem));
+  }
+  if (spec.timeZone !== undefined && spec.timeZone !== null && !isValidTimeZone(spec.timeZone)) {
+    errors.push(invalid(specPath.child('timeZone'), spec.timeZone, `unknown time zone ${spec.timeZone}`));
   }
   if (spec.concurrencyPolicy !== undefined && !['Allow', 'Forbid', 'Replace'].includes(spec.concurrencyPolicy)) {
     errors.push(notSupported(specPath.child('concurrencyPolicy'), spec.concurrencyPolicy, ['Allow', 'Forbid', 'Replace'], false));
