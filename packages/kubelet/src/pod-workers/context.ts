@@ -9,6 +9,7 @@ import type { ClusterDnsSettings } from './dns';
 import type { ServiceAddressMapper } from './service-env';
 import type { StatusManager } from '../status/status-manager';
 import type { CrashLoopBackOff } from './backoff';
+import type { PodStartupTracker } from './startup-latency';
 
 /** One structured log line: an event name plus fields. */
 export type KubeletLogger = (event: string, fields: Record<string, unknown>) => void;
@@ -34,6 +35,8 @@ export interface WorkerContext {
   probes: ProbeManager;
   status: StatusManager;
   backOff: CrashLoopBackOff;
+  /** Stage stamps of starting pods, logged once per pod as PodStartupObserved. */
+  startup: PodStartupTracker;
   secrets?: SecretSource;
   configMaps?: ConfigMapSource;
   persistentVolumes?: PersistentVolumeSource;

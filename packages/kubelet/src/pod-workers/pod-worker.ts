@@ -73,9 +73,17 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Hashes by spec object: every sync of a running pod compares them, and a pod's spec objects change only with the pod. */
+const containerHashes = new WeakMap<Container, string>();
+
 /** A short hash of a container spec: a running container whose hash differs is restarted. */
 export function containerHash(container: Container): string {
-  return createHash('sha256').update(canonicalJson(container)).digest('hex').slice(0, 16);
+  let hash = containerHashes.get(container);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(canonicalJson(container)).digest('hex').slice(0, 16);
+    containerHashes.set(container, hash);
+  }
+  return hash;
 }
 
 function shouldRestart(restartPolicy: string, exitCode: number | undefined): boolean {
@@ -110,6 +118,8 @@ export class PodWorker {
   private terminatedReportedAtMs = -Infinity;
   /** Values the pod's containers read from Secrets: never printed (see redact). */
   private readonly secretValues = new Set<string>();
+  /** Events of this sync held back until its status write (see deferEvent). */
+  private readonly deferredEvents: { type: 'Normal' | 'Warning'; reason: string; message: string; containerName: string }[] = [];
 
   constructor(
     private readonly context: WorkerContext,
@@ -189,6 +199,19 @@ export class PodWorker {
   private event(type: 'Normal' | 'Warning', reason: string, message: string, containerName?: string): void {
     if (this.orphan) return;
     this.context.recordEvent(this.pod, { type, reason, message: this.redact(message), ...(containerName === undefined ? {} : { containerName }) });
+  }
+
+  /**
+   * An event sent once this sync has reported the pod's status. Pulled,
+   * Created and Started are three API writes per container; sent first, they
+   * queue ahead of the status write that tells the cluster the pod runs.
+   */
+  private deferEvent(type: 'Normal' | 'Warning', reason: string, message: string, containerName: string): void {
+    this.deferredEvents.push({ type, reason, message, containerName });
+  }
+
+  private flushDeferredEvents(): void {
+    for (const event of this.deferredEvents.splice(0)) this.event(event.type, event.reason, event.message, event.containerName);
   }
 
   /**
@@ -290,10 +313,19 @@ export class PodWorker {
   }
 
   private async syncRunning(): Promise<void> {
+    try {
+      await this.syncRunningSteps();
+    } finally {
+      this.flushDeferredEvents();
+    }
+  }
+
+  private async syncRunningSteps(): Promise<void> {
     const { runtime, clock } = this.context;
     const spec = this.pod.spec ?? { containers: [] };
     const restartPolicy = spec.restartPolicy ?? 'Always';
     this.waiting.clear();
+    this.context.startup.mark(this.uid, 'syncStarted');
     let observed = await this.observe();
 
     const phase = this.context.status.current(this.pod)?.phase;
@@ -333,6 +365,7 @@ export class PodWorker {
     }
     const sandbox = observed.sandbox;
     if (!sandbox) throw new Error(`pod sandbox of ${this.podKey()} vanished right after creation`);
+    this.context.startup.mark(this.uid, 'sandboxReady');
 
     let volumes: Map<string, PreparedVolume>;
     try {
@@ -346,6 +379,7 @@ export class PodWorker {
       this.wakeAt(clock.nowMs() + 5000);
       return;
     }
+    this.context.startup.mark(this.uid, 'volumesReady');
 
     // Init containers, one at a time, each to a zero exit.
     let initialized = true;
@@ -381,8 +415,10 @@ export class PodWorker {
       const latest = observed.instances.get(container.name)?.[0];
       return latest?.state === 'running' ? [{ container, containerId: latest.id, startedAtMs: latest.startedAtMs ?? clock.nowMs() }] : [];
     });
+    if (running.length === spec.containers.length) this.context.startup.mark(this.uid, 'containersStarted');
     this.context.probes.syncPod(this.pod, sandbox.ip, running);
     const status = await this.report(observed);
+    this.flushDeferredEvents();
     if (status === 'Succeeded' || status === 'Failed') await this.settleTerminalPod(observed);
     await this.collectGarbage(observed);
   }
@@ -491,10 +527,11 @@ export class PodWorker {
       const config = await this.buildConfig(container, kind, attempt, sandbox, volumes);
       id = await runtime.createContainer(sandbox.id, config);
       // The runtime resolved the image without a pull (the process runtime never pulls), as upstream reports a present image.
-      this.event('Normal', 'Pulled', `Container image "${container.image ?? ''}" already present on machine`, container.name);
-      this.event('Normal', 'Created', `Created container: ${container.name}`, container.name);
+      this.deferEvent('Normal', 'Pulled', `Container image "${container.image ?? ''}" already present on machine`, container.name);
+      this.deferEvent('Normal', 'Created', `Created container: ${container.name}`, container.name);
       await runtime.startContainer(id);
     } catch (error) {
+      this.flushDeferredEvents();
       const reason = error instanceof ContainerConfigError || error instanceof RuntimeError ? error.reason : 'RunContainerError';
       const message = this.redact((error as Error).message);
       this.waiting.set(container.name, { reason, message });
@@ -503,9 +540,11 @@ export class PodWorker {
       return;
     }
     this.context.log('ContainerStarted', { pod: this.podKey(), container: container.name, restartCount: attempt, containerId: id });
-    this.event('Normal', 'Started', `Started container: ${container.name}`, container.name);
+    this.deferEvent('Normal', 'Started', `Started container: ${container.name}`, container.name);
     const postStart = container.lifecycle?.postStart;
     if (postStart) {
+      // The hook may take a while and may fail: its events must follow Started, not wait for the status.
+      this.flushDeferredEvents();
       const outcome = await runHandler(postStart, this.target(container, id, sandbox.ip), (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
       if (!outcome.success) {
         this.killMessages.set(id, this.redact(`PostStartHookError: ${outcome.message}`));
@@ -523,6 +562,8 @@ export class PodWorker {
   /** preStop hook within the grace period, then SIGTERM, then SIGKILL once what is left of it ran out. */
   private async killContainer(container: Container | undefined, instance: ContainerStatus, graceSeconds: number): Promise<void> {
     const { clock, runtime } = this.context;
+    // A kill can take the whole grace period: what happened before it is said now.
+    this.flushDeferredEvents();
     const startedMs = clock.nowMs();
     const preStop = container?.lifecycle?.preStop;
     if (container && preStop && graceSeconds > 0) {
@@ -587,6 +628,7 @@ export class PodWorker {
     fs.rmSync(podLogDirectory(this.context.rootDirectory, this.pod), { recursive: true, force: true });
     this.context.backOff.forget(`${this.uid}/`);
     this.context.status.forget(this.uid);
+    this.context.startup.forget(this.uid);
     this.stop();
     this.hooks.onCleanedUp(this.uid);
   }
@@ -636,7 +678,18 @@ export class PodWorker {
   private async report(observed: Observed): Promise<string | undefined> {
     if (this.orphan) return undefined;
     const status = this.computeStatus(observed, false);
-    await this.context.status.update(this.pod, status);
+    const { startup } = this.context;
+    const firstReady = startup.tracking(this.uid) && (status.conditions ?? []).some((condition) => condition.type === 'Ready' && condition.status === 'True');
+    if (firstReady) startup.mark(this.uid, 'statusSent');
+    const wrote = await this.context.status.update(this.pod, status);
+    if (firstReady && wrote) {
+      startup.mark(this.uid, 'statusWritten');
+      const record = startup.finish(this.uid);
+      if (record) {
+        const stages = Object.fromEntries(Object.entries(record.stageOffsetsMs).map(([stage, offsetMs]) => [`${stage}Ms`, offsetMs]));
+        this.context.log('PodStartupObserved', { pod: this.podKey(), seenAt: new Date(record.seenAtMs).toISOString(), ...stages });
+      }
+    }
     return status.phase;
   }
 }

@@ -18,6 +18,7 @@ import type { KubeletLogger, PodEventRecorder, WorkerContext } from './context';
 import { DEFAULT_CLUSTER_DOMAIN } from './dns';
 import { PodWorker, type PodWorkerState } from './pod-worker';
 import { clusterIPAddress, type ServiceAddressMapper } from './service-env';
+import { PodStartupTracker } from './startup-latency';
 
 export interface PodWorkersOptions {
   /** This node's name (labels on runtime objects, spec.nodeName in env). */
@@ -98,6 +99,7 @@ export class PodWorkers {
       clock: this.clock,
       status,
       backOff: new CrashLoopBackOff(options.backOff ?? DEFAULT_BACKOFF),
+      startup: new PodStartupTracker(() => this.clock.nowMs()),
       probes: new ProbeManager({
         clock: this.clock,
         runtime: options.runtime,
@@ -206,9 +208,16 @@ export class PodWorkers {
     }
     for (const [uid, pod] of desired) {
       const worker = this.workers.get(uid);
-      if (!worker) this.addWorker(new PodWorker(this.context, pod, { onCleanedUp: (gone) => this.workers.delete(gone) }));
-      else if (worker.orphan) worker.markRemoved();
-      else worker.update(pod);
+      if (!worker) {
+        this.context.startup.seen(uid);
+        this.addWorker(new PodWorker(this.context, pod, { onCleanedUp: (gone) => this.workers.delete(gone) }));
+      } else if (worker.orphan) {
+        worker.markRemoved();
+      } else if (worker.currentPod !== pod) {
+        // Sources hand out the same object until the pod changes (a source that copies every time only costs syncs):
+        // an event about one pod must not sync every other, which made n starting pods cost O(n²) syncs.
+        worker.update(pod);
+      }
     }
     for (const [uid, worker] of this.workers) if (!desired.has(uid)) worker.markRemoved();
   }

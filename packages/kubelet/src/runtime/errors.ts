@@ -57,3 +57,11 @@ export class ContainerStartError extends RuntimeError {
     this.name = 'ContainerStartError';
   }
 }
+
+/** The container has no stdin to attach to (not created with stdin: true, or adopted from an earlier kubelet). */
+export class StdinNotAvailableError extends RuntimeError {
+  constructor(containerId: string, detail: string) {
+    super(`cannot attach to the stdin of container "${containerId}": ${detail}`, 'StdinNotAvailable');
+    this.name = 'StdinNotAvailableError';
+  }
+}

@@ -255,6 +255,14 @@ export interface ContainerRuntime {
 
   containerLogs(containerId: string, options: LogOptions): Promise<Readable>;
   exec(containerId: string, options: ExecOptions): Promise<ExecSession>;
+  /**
+   * The stdin of a running container created with stdin: true, for
+   * `kubectl attach -i`. Ending the returned stream detaches this client only:
+   * the container's stdin stays open for the next one. Throws
+   * StdinNotAvailableError when there is none. Absent: the runtime cannot
+   * attach stdin (attach then carries output only).
+   */
+  attachStdin?(containerId: string): Promise<Writable>;
   containerStats(containerId: string): Promise<ContainerStats>;
 
   /** Container lifecycle events (the kubelet's PLEG); returns an unsubscribe function. */

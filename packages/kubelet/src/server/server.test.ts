@@ -153,6 +153,15 @@ describe('kubelet on the process runtime', () => {
     expect(terminal.status).toEqual({ metadata: {}, status: 'Success' });
   });
 
+  it('attaches stdin to a container created with stdin: true (kubectl attach -i)', async () => {
+    const pod = makePod('reader', [{ name: 'main', image: 'busybox', stdin: true, command: ['sh', '-c', 'read line; echo "got: $line"'] }]);
+    source.setPod(pod);
+    await running(pod);
+    const result = await execOverWebSocket(port, '/attach/default/reader/main?stdin=true&stdout=true&stderr=true', 'hello from attach\n');
+    expect(result.stdout).toBe('got: hello from attach\n');
+    expect(result.status).toEqual({ metadata: {}, status: 'Success' });
+  });
+
   it('keeps stdin a fast client sends before a slow runtime has started the exec', async () => {
     const pod = makePod('slow-exec', [{ name: 'main', image: 'busybox', command: ['sleep', '30'] }]);
     source.setPod(pod);

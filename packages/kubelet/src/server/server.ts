@@ -4,7 +4,8 @@
 //   GET /pods
 //   GET /containerLogs/<namespace>/<pod>/<container>?follow&tailLines&timestamps&previous&sinceSeconds&sinceTime&limitBytes
 //   GET /exec/<namespace>/<pod>/[<uid>/]<container>?command=..&stdin&stdout&stderr&tty   (WebSocket)
-//   GET /attach/<namespace>/<pod>/[<uid>/]<container>?stdout&stderr                    (WebSocket)
+//   GET /attach/<namespace>/<pod>/[<uid>/]<container>?stdin&stdout&stderr&tty          (WebSocket)
+//   GET /portForward/<namespace>/<pod>[/<uid>]   (WebSocket SPDY/3.1+portforward.k8s.io, or an SPDY/3.1 upgrade)
 //   GET /stats/summary
 //   GET /metrics
 // Every path but /healthz needs credentials once any are configured: a client
@@ -24,6 +25,10 @@ import type { ContainerRuntime, ExecSession } from '../runtime/runtime';
 import { bridgeExecSession, ChannelConnection, EarlyMessages, selectStreamProtocol, STREAM_PROTOCOLS, type StreamOptions } from './exec-stream';
 import { SummaryProvider } from './stats-summary';
 import type { ContainerLookup } from '../pod-workers/pod-workers';
+import { POD_UID_LABEL } from '../runtime/labels';
+import { StdinNotAvailableError } from '../runtime/errors';
+import { PortForwardHandler, PORT_FORWARD_PROTOCOL, PORT_FORWARD_WEBSOCKET_PROTOCOL, type PortForwardOptions, type PortForwardTarget } from './port-forward';
+import { SpdyConnection, type SpdyTransport } from './spdy/connection';
 
 /** What the server needs from the pod workers. */
 export interface ContainerLocator {
@@ -49,6 +54,8 @@ export interface KubeletServerOptions {
   clientCaPem?: string | Buffer;
   /** Bearer token callers may present instead of a client certificate. */
   token?: string;
+  /** Timeouts of `kubectl port-forward` connections; upstream's defaults when absent. */
+  portForward?: Partial<PortForwardOptions>;
 }
 
 /** The options cannot work together (a client CA without TLS). */
@@ -62,6 +69,9 @@ class HttpError extends Error {
     this.name = 'HttpError';
   }
 }
+
+/** Stands in for the port-forward sub-protocol while ws parses the upgrade (see portForwardSockets). */
+const PORT_FORWARD_PROTOCOL_TOKEN = 'kube-lite.portforward';
 
 function flag(query: URLSearchParams, name: string): boolean {
   const value = query.get(name);
@@ -87,6 +97,11 @@ function sendStatus(response: http.ServerResponse, error: HttpError): void {
 export class KubeletServer {
   private readonly server: http.Server;
   private readonly sockets = new WebSocketServer({ noServer: true, handleProtocols: (offered) => selectStreamProtocol(offered) ?? false });
+  // ws refuses "SPDY/3.1+portforward.k8s.io" as a sub-protocol (a "/" is no RFC 6455 token character) though kubectl
+  // sends it: the header is swapped for this token before ws sees it, and ws answers with the real name.
+  private readonly portForwardSockets = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has(PORT_FORWARD_PROTOCOL_TOKEN) ? PORT_FORWARD_WEBSOCKET_PROTOCOL : false) });
+  /** Raw SPDY port-forward connections (no WebSocket), closed with the server. */
+  private readonly spdySockets = new Set<Duplex>();
   private readonly registry = new Registry();
   private readonly summaries: SummaryProvider;
 
@@ -132,6 +147,8 @@ export class KubeletServer {
 
   async close(): Promise<void> {
     for (const client of this.sockets.clients) client.terminate();
+    for (const client of this.portForwardSockets.clients) client.terminate();
+    for (const socket of this.spdySockets) socket.destroy();
     this.server.closeAllConnections?.();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -176,6 +193,7 @@ export class KubeletServer {
       response.end(await this.registry.metrics());
       return;
     }
+    if (parts[0] === 'portForward') throw new HttpError(400, 'BadRequest', `portForward needs a WebSocket upgrade with the protocol ${PORT_FORWARD_WEBSOCKET_PROTOCOL}, or an SPDY/3.1 upgrade`);
     if (parts[0] === 'exec' || parts[0] === 'attach') throw new HttpError(400, 'BadRequest', `${parts[0]} needs a WebSocket upgrade with one of the protocols ${STREAM_PROTOCOLS.join(', ')}`);
     throw new HttpError(404, 'NotFound', `no handler for ${url.pathname}`);
   }
@@ -220,6 +238,7 @@ export class KubeletServer {
     if (!this.authorized(request)) return reject(401, 'Unauthorized');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const kind = parts[0];
+    if (kind === 'portForward' && (parts.length === 3 || parts.length === 4)) return this.portForward(request, socket, head, parts[1] ?? '', parts[2] ?? '', parts[3], reject);
     if ((kind !== 'exec' && kind !== 'attach') || (parts.length !== 4 && parts.length !== 5)) return reject(404, `no WebSocket handler for ${url.pathname}`);
     const [namespace = '', pod = '', ...rest] = parts.slice(1);
     const containerName = rest[rest.length - 1] ?? '';
@@ -250,12 +269,18 @@ export class KubeletServer {
     if (kind === 'exec') {
       session = await this.options.runtime.exec(found.container.id, { command, stdin: options.stdin, tty: options.tty });
     } else {
-      // The process runtime gives containers no stdin: attach follows the container's output from now on.
-      const output = await this.options.runtime.containerLogs(found.container.id, { follow: true, tailLines: 0 });
+      // Attach follows the container's output from now on; stdin goes to the container's own stdin where the runtime
+      // has one for it (created with stdin: true), else it is dropped.
+      const runtime = this.options.runtime;
+      const stdin = options.stdin && runtime.attachStdin ? await runtime.attachStdin(found.container.id).catch((error: unknown) => {
+        if (error instanceof StdinNotAvailableError) return undefined;
+        throw error;
+      }) : undefined;
+      const output = await runtime.containerLogs(found.container.id, { follow: true, tailLines: 0 });
       const empty = new PassThrough();
       empty.end();
       session = {
-        stdin: undefined,
+        stdin,
         stdout: output,
         stderr: empty,
         resize: () => undefined,
@@ -264,5 +289,81 @@ export class KubeletServer {
       };
     }
     await bridgeExecSession(client, connection, session, options, command, early);
+  }
+
+  /**
+   * The pod's address for port-forwarding: the IP of its ready sandbox (the
+   * runtime's answer is current even before the status reaches the API
+   * server), else the pod IP in its status.
+   */
+  private async portForwardTarget(namespace: string, name: string, uid: string | undefined): Promise<PortForwardTarget> {
+    const candidates = this.options.locator.pods().filter((pod) => pod.metadata?.name === name && (pod.metadata?.namespace ?? 'default') === namespace && (uid === undefined || pod.metadata?.uid === uid));
+    const pod = candidates.find((candidate) => candidate.metadata?.deletionTimestamp === undefined) ?? candidates[0];
+    if (!pod) throw new HttpError(404, 'NotFound', `pod "${name}" not found in namespace "${namespace}"`);
+    const podUid = pod.metadata?.uid ?? '';
+    const sandboxes = podUid === '' ? [] : await this.options.runtime.listPodSandboxes({ state: 'ready', labels: { [POD_UID_LABEL]: podUid } });
+    const sandbox = sandboxes.sort((a, b) => b.createdAtMs - a.createdAtMs)[0];
+    const address = sandbox?.ip || pod.status?.podIP;
+    if (!address) throw new HttpError(400, 'BadRequest', `pod "${name}" in namespace "${namespace}" has no IP address yet (no ready sandbox)`);
+    return { address, podDescription: sandbox?.id ?? `${namespace}/${name}` };
+  }
+
+  private async portForward(request: http.IncomingMessage, socket: Duplex, head: Buffer, namespace: string, name: string, uid: string | undefined, reject: (statusCode: number, message: string) => void): Promise<void> {
+    let target: PortForwardTarget;
+    try {
+      target = await this.portForwardTarget(namespace, name, uid);
+    } catch (error) {
+      return reject(error instanceof HttpError ? error.statusCode : 500, (error as Error).message);
+    }
+    const upgrade = (request.headers.upgrade ?? '').toLowerCase();
+    if (upgrade === 'websocket') {
+      const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((protocol) => protocol.trim());
+      if (!offered.includes(PORT_FORWARD_WEBSOCKET_PROTOCOL)) return reject(400, `port-forward over WebSocket needs the sub-protocol ${PORT_FORWARD_WEBSOCKET_PROTOCOL}`);
+      request.headers['sec-websocket-protocol'] = PORT_FORWARD_PROTOCOL_TOKEN;
+      this.portForwardSockets.handleUpgrade(request, socket, head, (client: WebSocket) => {
+        const transport: SpdyTransport = {
+          write: (bytes, done) => {
+            if (client.readyState !== client.OPEN) return done(new Error('the WebSocket is closed'));
+            client.send(bytes, { binary: true }, (error) => done(error ?? undefined));
+          },
+          pause: () => client.pause(),
+          resume: () => client.resume(),
+          close: () => client.close(1000),
+        };
+        const handler = new PortForwardHandler(target, this.options.portForward);
+        const connection = new SpdyConnection(transport, handler.onStream, {}, () => handler.close());
+        client.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => connection.receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)));
+        client.on('close', () => connection.transportClosed());
+        client.on('error', () => connection.transportClosed());
+      });
+      return;
+    }
+    if (upgrade.startsWith('spdy/3.1')) {
+      // kubectl's fallback when the WebSocket upgrade is refused: SPDY straight on the connection.
+      const versions = String(request.headers['x-stream-protocol-version'] ?? '').split(',').map((version) => version.trim());
+      if (!versions.includes(PORT_FORWARD_PROTOCOL)) return reject(403, `port-forward needs X-Stream-Protocol-Version ${PORT_FORWARD_PROTOCOL}`);
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n\r\n`);
+      this.spdySockets.add(socket);
+      const transport: SpdyTransport = {
+        write: (bytes, done) => {
+          if (socket.destroyed || socket.writableEnded) return done(new Error('the connection is closed'));
+          socket.write(bytes, (error) => done(error ?? undefined));
+        },
+        pause: () => socket.pause(),
+        resume: () => socket.resume(),
+        close: () => socket.end(),
+      };
+      const handler = new PortForwardHandler(target, this.options.portForward);
+      const connection = new SpdyConnection(transport, handler.onStream, {}, () => handler.close());
+      socket.on('data', (bytes: Buffer) => connection.receive(bytes));
+      socket.on('close', () => {
+        this.spdySockets.delete(socket);
+        connection.transportClosed();
+      });
+      socket.on('error', () => socket.destroy());
+      if (head.length > 0) connection.receive(head);
+      return;
+    }
+    reject(400, `port-forward needs a WebSocket (${PORT_FORWARD_WEBSOCKET_PROTOCOL}) or SPDY/3.1 upgrade`);
   }
 }

@@ -164,6 +164,53 @@ describe('ProcessRuntime', () => {
     expect(await second.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 143 });
   });
 
+  // A kubelet SIGKILLed right after a start: state saves are coalesced, so the state file on disk may predate the
+  // sandbox, the container or its start. Simulated by putting back the state file as it was at that point.
+  const crashCases: { name: string; savedAfter: 'nothing' | 'sandbox' | 'create'; expected: 'adopted' | 'killed' }[] = [
+    { name: 'a container started after the last save is adopted', savedAfter: 'sandbox', expected: 'adopted' },
+    { name: 'a container saved as created but started since is adopted, not started twice', savedAfter: 'create', expected: 'adopted' },
+    { name: 'a container whose sandbox was never saved is killed and removed', savedAfter: 'nothing', expected: 'killed' },
+  ];
+  it.each(crashCases)('after a crash: $name', async ({ savedAfter, expected }) => {
+    const stateFile = path.join(root, 'runtime', 'state.json');
+    const savedState = async (mustInclude?: string): Promise<string | undefined> =>
+      waitFor('the state file', () => {
+        const text = fs.existsSync(stateFile) ? fs.readFileSync(stateFile, 'utf8') : undefined;
+        return text !== undefined && (mustInclude === undefined || text.includes(mustInclude)) ? text : undefined;
+      });
+    const first = newRuntime();
+    let snapshot: string | undefined;
+    const sandboxId = await newSandbox(first, 'crash');
+    if (savedAfter === 'sandbox') snapshot = await savedState(sandboxId);
+    const id = await first.createContainer(sandboxId, containerConfig('main', { command: ['sh', '-c', 'echo before; sleep 0.6; echo after; sleep 30'] }));
+    if (savedAfter === 'create') snapshot = await savedState(id);
+    await first.startContainer(id);
+    const pid = (await first.containerStatus(id)).pid ?? 0;
+    await waitFor('the wrapper pid file', () => fs.existsSync(path.join(root, 'runtime', 'containers', id, 'pid')) || undefined);
+    await first.close();
+    if (snapshot === undefined) fs.rmSync(stateFile);
+    else fs.writeFileSync(stateFile, snapshot);
+
+    const second = newRuntime();
+    if (expected === 'adopted') {
+      expect(await second.containerStatus(id)).toMatchObject({ state: 'running', pid });
+      await waitFor('line written while adopted', async () => ((await readAll(await second.containerLogs(id, {}))).includes('after') ? true : undefined));
+      await second.stopContainer(id, 2);
+      expect(await second.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 143 });
+    } else {
+      expect(await second.listContainers()).toEqual([]);
+      await waitFor('the process group gone', () => {
+        try {
+          process.kill(-pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      });
+      expect(fs.existsSync(path.join(root, 'runtime', 'containers', id))).toBe(false);
+    }
+  });
+
   it('shows volumes at their mountPath under KUBE_ROOT (the default working directory) and as KUBE_VOLUME_<NAME>', async () => {
     const runtime = newRuntime();
     const sandboxId = await newSandbox(runtime, 'mounts');

@@ -19,22 +19,24 @@
 //   (relative) or `cat $KUBE_ROOT/etc/config/x` reads the volume. An absolute
 //   workingDir inside a mountPath is translated to the volume's host directory.
 //
-// Startup cost matters (pods per second per node): nothing on the create/start
-// path blocks the event loop on a child process, state saves are coalesced
-// (state-file.ts) and per-pod lookups go through a pod-uid index.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// Startup cost matters (pods per second per node): the FIFOs come from a pool
+// made in batches (fifo-pool.ts), so the wrapper is the only child process
+// forked per container; state saves are coalesced (state-file.ts) and per-pod
+// lookups go through a pod-uid index.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import {
   AddressExhaustedError,
   ContainerNotFoundError,
   ContainerStateError,
   ImageNotKnownError,
   SandboxNotFoundError,
+  StdinNotAvailableError,
 } from '../errors';
 import { labelsMatch, POD_UID_LABEL } from '../labels';
 import { LogLineSplitter, type LogStream } from '../log-format';
@@ -53,6 +55,7 @@ import type {
   SandboxFilter,
 } from '../runtime';
 import { AddressPool } from './address-pool';
+import { FifoPool } from './fifo-pool';
 import { builtinImages, findImage, normalizeImageName, type ImageDefinition } from './images';
 import { DEFAULT_LOG_ROTATION, LogFileWriter, readContainerLog, type LogRotation } from './log-files';
 import { processAlive, processGroupMembers, readProcessStat } from './proc';
@@ -76,10 +79,16 @@ export interface ProcessRuntimeOptions {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-// $0 is the exit-code file, "$@" the container's argv. The trap makes the
-// shell outlive a SIGTERM sent to the group, so it can record the exit code;
-// a trap with a command (not '') is reset in the child, which sees SIGTERM.
-const WRAPPER_SCRIPT = 'trap : TERM; "$@"; code=$?; echo "$code" > "$0"; exit "$code"';
+// $0 is the exit-code file, "$@" the container's argv. The shell first
+// records its pid (the process group) beside it, for a kubelet that crashed
+// before its state file named the container. The trap makes the shell outlive
+// a SIGTERM sent to the group, so it can record the exit code; a trap with a
+// command (not '') is reset in the child, which sees SIGTERM.
+const WRAPPER_SCRIPT = 'echo "$$" > "${0%/*}/pid"; trap : TERM; "$@"; code=$?; echo "$code" > "$0"; exit "$code"';
+/** In each container directory: the container's record, written before its process starts. */
+const RECORD_FILE = 'record.json';
+/** In each container directory: the wrapper's pid, written by the wrapper itself. */
+const PID_FILE = 'pid';
 
 function signalExitCode(signal: NodeJS.Signals | null): number {
   const number = signal ? os.constants.signals[signal] : undefined;
@@ -142,6 +151,7 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly live = new Map<string, LiveContainer>();
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
   private readonly cpuSamples = new Map<string, { timeMs: number; cpuNanoSeconds: number }>();
+  private readonly fifos: FifoPool;
   private closed = false;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
@@ -153,8 +163,13 @@ export class ProcessRuntime implements ContainerRuntime {
     this.defaultPath = options.defaultPath ?? DEFAULT_PATH;
     this.state = loadRuntimeState(this.stateFile);
     this.saver = new RuntimeStateSaver(this.stateFile, () => this.state);
+    // FIFOs an earlier kubelet made ahead and never used; each runtime pools in a directory of its own.
+    const fifoPoolParent = path.join(options.stateDirectory, 'fifo-pool');
+    fs.rmSync(fifoPoolParent, { recursive: true, force: true });
+    this.fifos = new FifoPool(path.join(fifoPoolParent, randomBytes(4).toString('hex')));
     for (const sandbox of this.state.sandboxes) this.indexSandbox(sandbox);
     for (const record of this.state.containers) this.indexContainer(record);
+    this.recoverContainersMissingFromState();
     this.adoptRunningContainers();
   }
 
@@ -233,7 +248,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const directory = this.containerDirectory(id);
     const root = path.join(directory, 'root');
     await fs.promises.mkdir(root, { recursive: true });
-    await makeFifos(['stdout', 'stderr'].map((stream) => path.join(directory, `${stream}.fifo`)));
+    await this.fifos.take(['stdout', 'stderr'].map((stream) => path.join(directory, `${stream}.fifo`)));
 
     // The symlink tree standing in for mounts (see the file comment).
     for (const mount of config.mounts) {
@@ -268,6 +283,9 @@ export class ProcessRuntime implements ContainerRuntime {
       env,
       workingDir,
     };
+    // Written ahead of the start: state saves are coalesced, and a kubelet that dies before the next one lands
+    // must still be able to tell what a running process in this directory is (recoverContainersMissingFromState).
+    await fs.promises.writeFile(path.join(directory, RECORD_FILE), JSON.stringify(record));
     this.state.containers.push(record);
     this.indexContainer(record);
     this.save();
@@ -300,7 +318,9 @@ export class ProcessRuntime implements ContainerRuntime {
         detached: true,
         cwd: record.workingDir,
         env: record.env,
-        stdio: ['ignore', stdout, stderr],
+        // stdin: true gets a pipe the kubelet holds (attachStdin); a restarted kubelet cannot reopen it, so the
+        // container then reads end-of-file.
+        stdio: [record.config.stdin ? 'pipe' : 'ignore', stdout, stderr],
         argv0: 'sh',
       });
     } finally {
@@ -382,6 +402,24 @@ export class ProcessRuntime implements ContainerRuntime {
   async containerLogs(containerId: string, options: LogOptions): Promise<Readable> {
     const record = this.record(containerId);
     return readContainerLog(record.status.logPath, options, { isRunning: () => record.status.state === 'running' || this.live.get(containerId)?.finishing === true });
+  }
+
+  async attachStdin(containerId: string): Promise<Writable> {
+    const record = this.record(containerId);
+    if (record.status.state !== 'running') throw new ContainerStateError(containerId, record.status.state, 'attach to');
+    if (!record.config.stdin) throw new StdinNotAvailableError(containerId, 'it was not created with stdin: true');
+    const stdin = this.live.get(containerId)?.child?.stdin;
+    if (!stdin || stdin.destroyed) throw new StdinNotAvailableError(containerId, 'its stdin pipe belonged to an earlier kubelet process');
+    // A container that exited leaves writes failing with EPIPE: the attach ends with the container, not with an error.
+    if (stdin.listenerCount('error') === 0) stdin.on('error', () => undefined);
+    return new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        if (stdin.destroyed) return callback();
+        stdin.write(chunk, () => callback());
+      },
+      // Detaching leaves the container's stdin open for the next attach (stdinOnce is not supported).
+      final: (callback) => callback(),
+    });
   }
 
   async exec(containerId: string, options: ExecOptions): Promise<ExecSession> {
@@ -501,6 +539,60 @@ export class ProcessRuntime implements ContainerRuntime {
     Object.assign(record.status, { state: 'exited', exitCode: 128, reason: 'StartError', message, startedAtMs: now, finishedAtMs: now });
     this.save();
     this.emit({ type: 'ContainerExited', containerId: record.status.id, labels: record.status.labels });
+  }
+
+  /**
+   * After a kubelet crash: container directories whose process started after
+   * the last state save landed. Saves are coalesced, so the state file may not
+   * name such a container at all, or still show it as created. A live wrapper
+   * (its pid file, checked against the process's KUBE_ROOT so a reused pid is
+   * never taken for it) whose sandbox is known is adopted as running; one
+   * that ran and ended is recorded as exited; anything else is killed and its
+   * directory removed. Either way no process is left running unaccounted for,
+   * and no container is started twice.
+   */
+  private recoverContainersMissingFromState(): void {
+    const parent = path.join(this.options.stateDirectory, 'containers');
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(parent);
+    } catch {
+      return;
+    }
+    let changed = false;
+    for (const id of entries) {
+      const directory = path.join(parent, id);
+      const known = this.containersById.get(id);
+      if (known && known.status.state !== 'created') continue;
+      const pid = readPidFile(path.join(directory, PID_FILE));
+      const alive = pid !== undefined && isWrapperOf(pid, path.join(directory, 'root'));
+      if (known) {
+        // Saved as created; started (the wrapper wrote its pid) before the save of the start landed.
+        if (pid === undefined) continue;
+        if (alive) this.markRecoveredRunning(known, pid);
+        else Object.assign(known.status, { state: 'exited', exitCode: readExitFile(path.join(directory, 'exit-code')) ?? 255, reason: 'Error', startedAtMs: known.status.createdAtMs, finishedAtMs: Date.now() });
+        changed = true;
+        continue;
+      }
+      const record = alive ? readRecordFile(path.join(directory, RECORD_FILE)) : undefined;
+      if (alive && record?.status.id === id && this.sandboxesById.has(record.status.sandboxId)) {
+        this.markRecoveredRunning(record, pid);
+        this.state.containers.push(record);
+        this.indexContainer(record);
+      } else {
+        if (alive) signalGroup(pid, 'SIGKILL');
+        fs.rmSync(directory, { recursive: true, force: true });
+      }
+      changed = true;
+    }
+    if (changed) this.save();
+  }
+
+  private markRecoveredRunning(record: ContainerRecord, pid: number): void {
+    record.status.state = 'running';
+    record.status.pid = pid;
+    record.status.startedAtMs ??= record.status.createdAtMs;
+    record.processStartTicks = readProcessStat(pid)?.startTicks;
   }
 
   /** After a kubelet restart: keep reading and watching containers whose processes still run. */
@@ -654,6 +746,34 @@ function readExitFile(file: string): number | undefined {
   }
 }
 
+function readPidFile(file: string): number | undefined {
+  try {
+    const value = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(value) && value > 1 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readRecordFile(file: string): ContainerRecord | undefined {
+  try {
+    const record = JSON.parse(fs.readFileSync(file, 'utf8')) as ContainerRecord;
+    return typeof record.status?.id === 'string' && typeof record.status.sandboxId === 'string' ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is a live container wrapper of the container whose root is `root` (its environment names it). */
+function isWrapperOf(pid: number, root: string): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`KUBE_ROOT=${root}`);
+  } catch {
+    return false;
+  }
+}
+
 function rotatedSiblings(logPath: string): string[] {
   try {
     const base = path.basename(logPath);
@@ -664,14 +784,4 @@ function rotatedSiblings(logPath: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** Named pipes (see the file comment) for the given paths, those that do not exist yet, in one asynchronous child process. */
-async function makeFifos(files: string[]): Promise<void> {
-  const missing = files.filter((file) => !fs.existsSync(file));
-  if (missing.length === 0) return;
-  // Node has no mkfifo; the coreutils tool is on every Linux host this runtime targets.
-  await new Promise<void>((resolve, reject) => {
-    execFile('mkfifo', ['-m', '600', ...missing], (error) => (error ? reject(error) : resolve()));
-  });
 }
