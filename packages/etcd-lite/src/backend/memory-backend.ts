@@ -7,12 +7,17 @@ import {
   BackendClosedError,
   BatchAlreadyCommittedError,
   checkBucketName,
+  InvalidReplacementError,
   type Backend,
   type BackendEntry,
+  type BackendImageReader,
+  type BackendReplacement,
   type RangeOptions,
   type WriteBatch,
 } from './backend';
 import { decodeSnapshot, encodeSnapshot, type SnapshotEntry } from './snapshot-format';
+
+type Buckets = Map<string, Map<string, BackendEntry>>;
 
 type Operation =
   | { type: 'put'; bucket: string; key: Buffer; value: Buffer }
@@ -22,8 +27,9 @@ type Operation =
 const toMapKey = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 
 export class MemoryBackend implements Backend {
-  private readonly buckets = new Map<string, Map<string, BackendEntry>>();
+  private buckets: Buckets = new Map();
   private closed = false;
+  private readonly replacements = new WeakMap<BackendReplacement, { buckets: Buckets; finished: boolean; discarded: boolean }>();
 
   async get(bucket: string, key: Uint8Array): Promise<Buffer | undefined> {
     this.checkOpen();
@@ -61,7 +67,7 @@ export class MemoryBackend implements Backend {
         if (committed) throw new BatchAlreadyCommittedError();
         committed = true;
         this.checkOpen();
-        this.applyOperations(operations);
+        applyOperations(this.buckets, operations);
       },
     };
     return batch;
@@ -78,18 +84,67 @@ export class MemoryBackend implements Backend {
 
   async exportSnapshot(): Promise<Uint8Array> {
     this.checkOpen();
-    const entries: SnapshotEntry[] = [];
-    for (const bucket of [...this.buckets.keys()].sort()) {
-      for (const entry of this.sortedEntries(bucket, {})) entries.push({ bucket, key: entry.key, value: entry.value });
-    }
-    return encodeSnapshot(entries);
+    return encodeSnapshot(this.allEntries());
   }
 
   async restoreSnapshot(snapshot: Uint8Array): Promise<void> {
     this.checkOpen();
     const entries = decodeSnapshot(snapshot);
-    this.buckets.clear();
-    this.applyOperations(entries.map((entry) => ({ type: 'put', ...entry })));
+    this.buckets = new Map();
+    applyOperations(this.buckets, entries.map((entry) => ({ type: 'put', ...entry })));
+  }
+
+  openImage(): BackendImageReader {
+    this.checkOpen();
+    // Stored entries are never changed in place, so a list of them is a snapshot.
+    const entries = this.allEntries();
+    let position = 0;
+    return {
+      next: async (maxBytes) => {
+        const chunk: SnapshotEntry[] = [];
+        let bytes = 0;
+        while (position < entries.length && (chunk.length === 0 || bytes < maxBytes)) {
+          const entry = entries[position++]!;
+          bytes += entry.key.length + entry.value.length;
+          chunk.push(entry);
+        }
+        return chunk;
+      },
+      close: async () => {
+        position = entries.length;
+      },
+    };
+  }
+
+  async beginReplacement(): Promise<BackendReplacement> {
+    this.checkOpen();
+    const state = { buckets: new Map() as Buckets, finished: false, discarded: false };
+    const replacement: BackendReplacement = {
+      write: async (entries) => {
+        if (state.finished || state.discarded) throw new InvalidReplacementError('written after finish() or discard()');
+        for (const entry of entries) checkBucketName(entry.bucket);
+        applyOperations(state.buckets, entries.map((entry) => ({ type: 'put', ...entry })));
+      },
+      finish: async () => {
+        if (state.discarded) throw new InvalidReplacementError('finished after discard()');
+        state.finished = true;
+      },
+      discard: async () => {
+        state.discarded = true;
+        state.buckets = new Map();
+      },
+    };
+    this.replacements.set(replacement, state);
+    return replacement;
+  }
+
+  async install(replacement: BackendReplacement): Promise<void> {
+    this.checkOpen();
+    const state = this.replacements.get(replacement);
+    if (state === undefined) throw new InvalidReplacementError('it belongs to another backend');
+    if (!state.finished || state.discarded) throw new InvalidReplacementError('it is not finished, or was discarded');
+    this.replacements.delete(replacement);
+    this.buckets = state.buckets;
   }
 
   async close(): Promise<void> {
@@ -100,19 +155,12 @@ export class MemoryBackend implements Backend {
     if (this.closed) throw new BackendClosedError();
   }
 
-  private applyOperations(operations: readonly Operation[]): void {
-    for (const operation of operations) {
-      let entries = this.buckets.get(operation.bucket);
-      if (operation.type === 'put') {
-        if (entries === undefined) {
-          entries = new Map();
-          this.buckets.set(operation.bucket, entries);
-        }
-        entries.set(toMapKey(operation.key), { key: operation.key, value: operation.value });
-      } else {
-        entries?.delete(toMapKey(operation.key));
-      }
+  private allEntries(): SnapshotEntry[] {
+    const entries: SnapshotEntry[] = [];
+    for (const bucket of [...this.buckets.keys()].sort()) {
+      for (const entry of this.sortedEntries(bucket, {})) entries.push({ bucket, key: entry.key, value: entry.value });
     }
+    return entries;
   }
 
   private sortedEntries(bucket: string, options: RangeOptions): BackendEntry[] {
@@ -130,5 +178,20 @@ export class MemoryBackend implements Backend {
     if (options.reverse === true) selected.reverse();
     const limited = options.limit !== undefined && options.limit > 0 ? selected.slice(0, options.limit) : selected;
     return limited.map((item) => item[1]);
+  }
+}
+
+function applyOperations(buckets: Buckets, operations: readonly Operation[]): void {
+  for (const operation of operations) {
+    let entries = buckets.get(operation.bucket);
+    if (operation.type === 'put') {
+      if (entries === undefined) {
+        entries = new Map();
+        buckets.set(operation.bucket, entries);
+      }
+      entries.set(toMapKey(operation.key), { key: operation.key, value: operation.value });
+    } else {
+      entries?.delete(toMapKey(operation.key));
+    }
   }
 }

@@ -1,6 +1,17 @@
 // A Backend on RocksDB (the `rocksdb` npm binding, prebuilt). Buckets share
 // one keyspace: a stored key is the bucket name, a 0x00 byte, then the key, so
 // a bucket is one contiguous, ordered key range.
+//
+// Images: a reader is a RocksDB iterator, which pins a RocksDB snapshot when
+// it is created, so it reads one point in time however long it takes. A
+// replacement is a second database in a sibling directory (<dir>.incoming-N);
+// install() closes the live one and swaps directories by renames:
+//
+//   <dir>.incoming-N -> <dir>.installing   (the decision)
+//   <dir> -> <dir>.old,  <dir>.installing -> <dir>,  remove <dir>.old
+//
+// open() finishes a swap a crash interrupted (a <dir>.installing exists) and
+// removes replacements that were never installed.
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -8,8 +19,11 @@ import {
   BackendClosedError,
   BatchAlreadyCommittedError,
   checkBucketName,
+  InvalidReplacementError,
   type Backend,
   type BackendEntry,
+  type BackendImageReader,
+  type BackendReplacement,
   type CommitOptions,
   type RangeOptions,
   type WriteBatch,
@@ -36,6 +50,8 @@ interface RocksDb {
     reverse: boolean;
     keyAsBuffer: true;
     valueAsBuffer: true;
+    /** Bytes the binding reads ahead per native call (16 KiB by default). */
+    highWaterMark?: number;
   }): RocksDbIterator;
 }
 const rocksdb = require('rocksdb') as (location: string) => RocksDb;
@@ -63,6 +79,99 @@ function storedKey(bucket: string, key: Uint8Array): Buffer {
   return Buffer.concat([bucketPrefix(bucket), key]);
 }
 
+/** Past every stored key: bucket names start with a letter. */
+const keyspaceEnd = Buffer.from([0xff]);
+/**
+ * Deleting it is the smallest write that can carry sync: RocksDB then fsyncs
+ * its log, and with it everything written before. No bucket key starts with 0x00.
+ */
+const syncMarkerKey = Buffer.from([0]);
+/** Read-ahead of an image reader: large, since it reads the whole database. */
+const imageReadAheadBytes = 1024 * 1024;
+
+function openDatabase(directory: string, errorIfExists: boolean): Promise<RocksDb> {
+  const db = rocksdb(directory);
+  return call((callback) => db.open({ createIfMissing: true, errorIfExists }, callback)).then(() => db);
+}
+
+/** One stored key as bucket, key and value; undefined for a key outside every bucket. */
+function splitStoredKey(key: Buffer, value: Buffer): SnapshotEntry | undefined {
+  const separator = key.indexOf(0);
+  if (separator <= 0) return undefined;
+  return { bucket: key.toString('ascii', 0, separator), key: key.subarray(separator + 1), value };
+}
+
+function nextPair(iterator: RocksDbIterator): Promise<{ key: Buffer; value: Buffer } | undefined> {
+  return new Promise((resolve, reject) => {
+    iterator.next((error, key, value) =>
+      error ? reject(error) : resolve(key === undefined || value === undefined ? undefined : { key, value }),
+    );
+  });
+}
+
+/** Makes renames and removals in `directory` durable (POSIX needs the directory itself fsynced). */
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await fs.open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+}
+
+interface ReplacementState {
+  directory: string;
+  /** Open until finish() or discard(). */
+  db: RocksDb | undefined;
+  finished: boolean;
+  discarded: boolean;
+}
+
+/** Where a backend in `directory` keeps its swap directories: siblings, so a rename never crosses file systems. */
+function swapPaths(directory: string): { parent: string; installing: string; old: string; incomingPrefix: string } {
+  const parent = path.dirname(directory);
+  const base = path.basename(directory);
+  return {
+    parent,
+    installing: path.join(parent, `${base}.installing`),
+    old: path.join(parent, `${base}.old`),
+    incomingPrefix: `${base}.incoming-`,
+  };
+}
+
+/**
+ * Finishes a swap a crash interrupted, and with `dropIncoming` removes
+ * replacements never installed (only when no replacement can be in use); see
+ * the top of the file.
+ */
+async function recoverSwap(directory: string, dropIncoming: boolean): Promise<void> {
+  const { parent, installing, old, incomingPrefix } = swapPaths(directory);
+  await fs.mkdir(parent, { recursive: true });
+  if (await exists(installing)) {
+    if (await exists(directory)) {
+      await fs.rm(old, { recursive: true, force: true });
+      await fs.rename(directory, old);
+    }
+    await fs.rename(installing, directory);
+    await syncDirectory(parent);
+  }
+  await fs.rm(old, { recursive: true, force: true });
+  if (!dropIncoming) return;
+  for (const name of await fs.readdir(parent)) {
+    if (name.startsWith(incomingPrefix)) await fs.rm(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
 interface WriteGroup {
   operations: RocksDbOperation[];
   sync: boolean;
@@ -82,16 +191,19 @@ export class RocksDbBackend implements Backend {
   /** Batches committed but not yet handed to RocksDB; see write(). */
   private pendingGroup: WriteGroup | undefined;
 
+  private readonly replacements = new Map<BackendReplacement, ReplacementState>();
+  private replacementCount = 0;
+
   private constructor(
-    private readonly db: RocksDb,
+    /** Replaced by install(); read it at each use. */
+    private db: RocksDb,
     readonly directory: string,
   ) {}
 
   static async open(options: RocksDbBackendOptions): Promise<RocksDbBackend> {
+    await recoverSwap(options.directory, true);
     await fs.mkdir(options.directory, { recursive: true });
-    const db = rocksdb(options.directory);
-    await call((callback) => db.open({ createIfMissing: true, errorIfExists: false }, callback));
-    return new RocksDbBackend(db, options.directory);
+    return new RocksDbBackend(await openDatabase(options.directory, false), options.directory);
   }
 
   async get(bucket: string, key: Uint8Array): Promise<Buffer | undefined> {
@@ -162,7 +274,13 @@ export class RocksDbBackend implements Backend {
   async sizeBytes(): Promise<number> {
     this.checkOpen();
     let total = 0;
-    for (const name of await fs.readdir(this.directory)) {
+    const names = await fs.readdir(this.directory).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      // Mid-install the directory is briefly renamed away; the swap is on the write queue.
+      await this.writeQueue;
+      return fs.readdir(this.directory);
+    });
+    for (const name of names) {
       const stat = await fs.stat(path.join(this.directory, name)).catch(() => undefined);
       if (stat?.isFile() === true) total += stat.size;
     }
@@ -188,11 +306,126 @@ export class RocksDbBackend implements Backend {
     await this.write(operations, true);
   }
 
+  openImage(): BackendImageReader {
+    this.checkOpen();
+    // The iterator pins its RocksDB snapshot here, synchronously.
+    const iterator = this.db.iterator({
+      gte: Buffer.alloc(0),
+      lt: keyspaceEnd,
+      limit: -1,
+      reverse: false,
+      keyAsBuffer: true,
+      valueAsBuffer: true,
+      highWaterMark: imageReadAheadBytes,
+    });
+    let ended = false;
+    const end = async (): Promise<void> => {
+      if (ended) return;
+      ended = true;
+      // Closing (or swapping) the database ends its iterators first; ending again then fails harmlessly.
+      await call((callback) => iterator.end(callback)).catch(() => undefined);
+    };
+    return {
+      next: async (maxBytes) => {
+        const entries: SnapshotEntry[] = [];
+        let bytes = 0;
+        while (!ended && (entries.length === 0 || bytes < maxBytes)) {
+          const pair = await nextPair(iterator);
+          if (pair === undefined) {
+            await end();
+            break;
+          }
+          const entry = splitStoredKey(pair.key, pair.value);
+          if (entry === undefined) continue;
+          bytes += entry.key.length + entry.value.length;
+          entries.push(entry);
+        }
+        return entries;
+      },
+      close: end,
+    };
+  }
+
+  async beginReplacement(): Promise<BackendReplacement> {
+    this.checkOpen();
+    const { parent, incomingPrefix } = swapPaths(this.directory);
+    const directory = path.join(parent, `${incomingPrefix}${++this.replacementCount}`);
+    await fs.rm(directory, { recursive: true, force: true });
+    const state: ReplacementState = { directory, db: await openDatabase(directory, true), finished: false, discarded: false };
+    const closeDb = async (): Promise<void> => {
+      const db = state.db;
+      state.db = undefined;
+      if (db !== undefined) await call((callback) => db.close(callback));
+    };
+    const replacement: BackendReplacement = {
+      write: async (entries) => {
+        const db = state.db;
+        if (db === undefined || state.finished) throw new InvalidReplacementError('written after finish() or discard()');
+        const operations: RocksDbOperation[] = entries.map((entry) => ({ type: 'put', key: storedKey(entry.bucket, entry.key), value: entry.value }));
+        if (operations.length > 0) await call((callback) => db.batch(operations, { sync: false }, callback));
+      },
+      finish: async () => {
+        const db = state.db;
+        if (db === undefined) throw new InvalidReplacementError(state.discarded ? 'finished after discard()' : 'finished twice');
+        await call((callback) => db.batch([{ type: 'del', key: syncMarkerKey }], { sync: true }, callback));
+        await closeDb();
+        state.finished = true;
+      },
+      discard: async () => {
+        if (state.discarded) return;
+        state.discarded = true;
+        this.replacements.delete(replacement);
+        await closeDb();
+        await fs.rm(state.directory, { recursive: true, force: true });
+      },
+    };
+    this.replacements.set(replacement, state);
+    return replacement;
+  }
+
+  async install(replacement: BackendReplacement): Promise<void> {
+    this.checkOpen();
+    const state = this.replacements.get(replacement);
+    if (state === undefined) throw new InvalidReplacementError('it belongs to another backend, or was discarded or installed');
+    if (!state.finished) throw new InvalidReplacementError('it is not finished');
+    this.replacements.delete(replacement);
+    // Writes committed from now on form a group that runs after the swap, in the new database.
+    this.pendingGroup = undefined;
+    const swapped = this.writeQueue.then(() => this.swapIn(state.directory));
+    this.writeQueue = swapped.catch(() => undefined);
+    await swapped;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.writeQueue.catch(() => undefined);
+    for (const replacement of [...this.replacements.keys()]) await replacement.discard().catch(() => undefined);
     await call((callback) => this.db.close(callback));
+  }
+
+  private async swapIn(incoming: string): Promise<void> {
+    this.checkOpen();
+    const { parent, installing, old } = swapPaths(this.directory);
+    await call((callback) => this.db.close(callback));
+    try {
+      await fs.rm(old, { recursive: true, force: true });
+      await fs.rename(incoming, installing);
+      await fs.rename(this.directory, old);
+      await fs.rename(installing, this.directory);
+      await syncDirectory(parent);
+      await fs.rm(old, { recursive: true, force: true });
+    } finally {
+      // Whatever happened above, reopen what is at the backend's path (open()'s recovery has the same rules).
+      try {
+        await recoverSwap(this.directory, false);
+        this.db = await openDatabase(this.directory, false);
+      } catch (error) {
+        // Without a database the backend is unusable; the member must stop.
+        this.closed = true;
+        throw error;
+      }
+    }
   }
 
   /**
@@ -223,28 +456,15 @@ export class RocksDbBackend implements Backend {
   }
 
   private async *allEntries(): AsyncIterable<SnapshotEntry> {
-    const iterator = this.db.iterator({
-      gte: Buffer.alloc(0),
-      lt: Buffer.from([0xff]),
-      limit: -1,
-      reverse: false,
-      keyAsBuffer: true,
-      valueAsBuffer: true,
-    });
+    const reader = this.openImage();
     try {
       for (;;) {
-        const next = await new Promise<{ key: Buffer; value: Buffer } | undefined>((resolve, reject) => {
-          iterator.next((error, key, value) =>
-            error ? reject(error) : resolve(key === undefined || value === undefined ? undefined : { key, value }),
-          );
-        });
-        if (next === undefined) return;
-        const separator = next.key.indexOf(0);
-        if (separator <= 0) continue;
-        yield { bucket: next.key.toString('ascii', 0, separator), key: next.key.subarray(separator + 1), value: next.value };
+        const entries = await reader.next(imageReadAheadBytes);
+        if (entries.length === 0) return;
+        yield* entries;
       }
     } finally {
-      await call((callback) => iterator.end(callback));
+      await reader.close();
     }
   }
 

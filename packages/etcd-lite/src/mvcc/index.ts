@@ -2,6 +2,7 @@ export { compareHolds, type CompareQuery } from './compare';
 export { CompactedError, EmptyWatchRangeError, FutureRevisionError, StoreFailedError, WatchIdInUseError } from './errors';
 export { keyRange, rangeContains, toLatin1, type KeyRange } from './key-range';
 export {
+  consistentIndexOfEntry,
   keyBucket,
   metaBucket,
   MvccStore,

@@ -203,6 +203,42 @@ describe('MvccStore write transactions', () => {
   });
 });
 
+describe('MvccStore sync', () => {
+  /** A MemoryBackend that records whether each batch was committed with sync. */
+  function recordingBackend(): { backend: MemoryBackend; syncs: boolean[] } {
+    const backend = new MemoryBackend();
+    const syncs: boolean[] = [];
+    const batch = backend.batch.bind(backend);
+    backend.batch = () => {
+      const created = batch();
+      const commit = created.commit.bind(created);
+      created.commit = (options) => {
+        syncs.push(options?.sync === true);
+        return commit(options);
+      };
+      return created;
+    };
+    return { backend, syncs };
+  }
+
+  it.each([
+    { title: 'with writes not yet handed over', writesAfterFlush: 2 },
+    { title: 'with nothing pending', writesAfterFlush: 0 },
+  ])('makes everything applied durable $title, and says up to which raft index', async ({ writesAfterFlush }) => {
+    const { backend, syncs } = recordingBackend();
+    const store = await MvccStore.open(backend);
+    applyAll(store, [[{ put: 'a' }], [{ put: 'b' }]]);
+    await store.flush();
+    applyAll(store, Array.from({ length: writesAfterFlush }, (_, i) => [{ put: `later${i}` }]));
+    const before = syncs.length;
+    expect(await store.sync()).toBe(2 + writesAfterFlush);
+    // One more batch, synced, and it holds the consistent index.
+    expect(syncs.slice(before)).toEqual([true]);
+    expect((await backend.get('meta', b('consistent_index')))?.readBigUInt64BE(0)).toBe(BigInt(2 + writesAfterFlush));
+    expect(store.range(b('later0')).count).toBe(writesAfterFlush > 0 ? 1 : 0);
+  });
+});
+
 describe('MvccStore compaction', () => {
   let store: MvccStore;
   beforeEach(async () => {

@@ -23,6 +23,11 @@ import { bytesToRevision, revisionToBytes } from './revision';
 export const keyBucket = 'key';
 export const metaBucket = 'meta';
 const consistentIndexKey = Buffer.from('consistent_index');
+
+/** The consistent index an entry of a backend image records, or undefined when it is another entry. */
+export function consistentIndexOfEntry(bucket: string, key: Buffer, value: Buffer): number | undefined {
+  return bucket === metaBucket && key.equals(consistentIndexKey) && value.length === 8 ? readU64(value) : undefined;
+}
 const currentRevisionKey = Buffer.from('current_revision');
 const compactRevisionKey = Buffer.from('finished_compact_rev');
 
@@ -247,6 +252,22 @@ export class MvccStore implements ReadView {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /**
+   * Resolves once every write so far is in the backend and on stable storage
+   * (fsynced), with the consistent index it reached: from then on the Raft
+   * log up to that index is no longer needed to rebuild this store.
+   */
+  async sync(): Promise<number> {
+    if (this.failure !== undefined) throw this.failure;
+    // An empty batch still carries the consistent index and revision, and the sync.
+    this.openBatch ??= this.backend.batch();
+    const consistentIndex = this.state.consistentIndex;
+    this.handOverBatch(true);
+    await this.lastCommit;
+    if (this.failure !== undefined) throw this.failure;
+    return consistentIndex;
+  }
+
   onCommit(listener: CommitListener): () => void {
     this.commitListeners.add(listener);
     return () => this.commitListeners.delete(listener);
@@ -387,14 +408,14 @@ export class MvccStore implements ReadView {
   }
 
   /** Hands the open batch, with the consistent index and revision it reaches, to the backend. */
-  private handOverBatch(): void {
+  private handOverBatch(sync = this.options.syncWrites === true): void {
     const batch = this.openBatch;
     if (batch === undefined) return;
     this.openBatch = undefined;
     batch.put(metaBucket, consistentIndexKey, u64(this.state.consistentIndex));
     batch.put(metaBucket, currentRevisionKey, u64(this.state.currentRevision));
     // Backends apply batches in commit() order, so only the last needs awaiting.
-    this.lastCommit = batch.commit({ sync: this.options.syncWrites === true }).catch((error: unknown) => {
+    this.lastCommit = batch.commit({ sync }).catch((error: unknown) => {
       this.failure ??= new StoreFailedError(error);
     });
   }

@@ -1,8 +1,9 @@
 // Opening a member's data dir and working out who the member is, before it
-// talks to anyone: the raft log, the backend (restored from the raft
-// snapshot when it lags behind), the store, leases and member list on top of
-// it, and the member and cluster ids (derived from the flags for a new
-// cluster, asked of the cluster when joining one, read back on a restart).
+// talks to anyone: the raft log, the backend (which must reach the raft
+// snapshot's index, a snapshot being metadata only), the store, leases and
+// member list on top of it, and the member and cluster ids (derived from the
+// flags for a new cluster, asked of the cluster when joining one, read back
+// on a restart).
 
 import * as path from 'node:path';
 import { RocksDbBackend } from '../backend';
@@ -14,7 +15,7 @@ import { readIdentity, writeIdentity, type MemberIdentity } from './identity';
 import { JoinClusterError, MemberRemovedError } from './lifecycle-errors';
 import { MemberPeerClient, type ClusterInfo } from './member-peer';
 import { Membership, type MemberInfo } from './members';
-import { DurableRaftStorage } from './raft-storage';
+import { DurableRaftStorage, RaftStorageCorruptError } from './raft-storage';
 import { formatId } from './transport-service';
 
 export interface OpenOptions {
@@ -56,8 +57,19 @@ export async function openParts(options: OpenOptions): Promise<Parts> {
     const store = await MvccStore.open(backend, { emptyRevision: 1 });
     const snapshot = storage.snapshot();
     if (store.consistentIndex < snapshot.metadata.index) {
-      // The backend lost writes the raft snapshot has (they are not fsynced): start from the snapshot.
-      logger.info('backend is behind the raft snapshot; restoring it', { consistentIndex: store.consistentIndex, snapshotIndex: snapshot.metadata.index });
+      // A snapshot is recorded only once the backend is durable up to its
+      // index, so the backend lost synced writes, unless the data dir is
+      // from before snapshots were metadata only and the file has the state.
+      if (snapshot.data.length === 0) {
+        throw new RaftStorageCorruptError(
+          config.dataDir,
+          `the backend reaches raft index ${store.consistentIndex}, short of the snapshot at ${snapshot.metadata.index}`,
+        );
+      }
+      logger.info('backend is behind the raft snapshot; restoring it from the snapshot file', {
+        consistentIndex: store.consistentIndex,
+        snapshotIndex: snapshot.metadata.index,
+      });
       await backend.restoreSnapshot(snapshot.data);
       await store.reload();
     }

@@ -31,6 +31,7 @@ import { MemberRemovedError, RequestCancelledError } from './lifecycle-errors';
 import { RaftNode } from './raft-node';
 import { DurableRaftStorage } from './raft-storage';
 import { ReadBarrier } from './read-barrier';
+import { BackendSnapshotImages } from './snapshot-images';
 import { EtcdStateMachine, type ProposalOutcome } from './state-machine';
 import { openParts, type OpenOptions, type Parts } from './etcd-server-open';
 import { PeerTransport } from './transport';
@@ -76,6 +77,8 @@ export class EtcdServer {
   private readonly backend: RocksDbBackend;
   private readonly peers: MemberPeerClient;
   private readonly transport: PeerTransport;
+  /** Backend images for MsgSnap: read for followers that need one, received from the leader. */
+  private readonly snapshotImages: BackendSnapshotImages;
   private readonly knownMembers: Map<number, MemberInfo>;
   private readonly waiters = new WaiterRegistry<ProposalOutcome>();
   private readonly requestIds: RequestIdGenerator;
@@ -119,6 +122,7 @@ export class EtcdServer {
     // Raft messages batch entries up to 1 MiB, but one entry may be a whole request.
     this.peerMaxMessageBytes = Math.max(64 * 1024 * 1024, 4 * config.maxRequestBytes);
 
+    this.snapshotImages = new BackendSnapshotImages({ backend: this.backend, logger: logger.child({ component: 'snapshot' }) });
     const applier = new Applier({ store: this.store, lessor: this.lessor, clusterId: this.clusterId, memberId: this.memberId, limits: this.limits });
     const stateMachine = new EtcdStateMachine({
       backend: this.backend,
@@ -129,6 +133,7 @@ export class EtcdServer {
       clusterId: this.clusterId,
       initialMember: (id) => this.knownMembers.get(id),
       waiters: this.waiters,
+      receivedImage: (metadata) => this.snapshotImages.take(metadata),
       onMembershipChanged: (change) => this.membershipChanged(change),
       logger: logger.child({ component: 'apply' }),
     });
@@ -138,6 +143,7 @@ export class EtcdServer {
       onMessage: (message) => this.raftNode.step(message),
       onUnreachable: (peerId) => this.peerUnreachable(peerId),
       onSnapshotStatus: (peerId, failed) => this.raftNode.reportSnapshot(peerId, failed),
+      snapshotImages: this.snapshotImages,
       logger,
       ...(parts.metrics === undefined ? {} : { metrics: parts.metrics }),
       maxMessageBytes: this.peerMaxMessageBytes,
@@ -511,6 +517,7 @@ export class EtcdServer {
     for (const listener of [...this.leaderListeners]) listener();
     await this.raftNode.stop();
     await this.transport.stop();
+    await this.snapshotImages.close();
     this.peers.close();
     if (this.peerServer !== undefined) this.peerServer.forceShutdown();
     this.watchable.close();

@@ -38,7 +38,7 @@ describe('RaftNode durability', () => {
         },
         applyConfChange: async () => undefined,
         restoreSnapshot: async () => undefined,
-        captureSnapshot: async () => new Uint8Array(0),
+        persistApplied: async () => undefined,
       },
       sender: { send: () => undefined },
       tickIntervalMs: 5,
@@ -64,6 +64,71 @@ describe('RaftNode durability', () => {
       expect(appliedBeforeDurable).toEqual([]);
     } finally {
       node.stop();
+      await storage.close();
+    }
+  });
+
+  test('a snapshot is metadata only, recorded and followed by compaction only once the state machine made its state durable', async () => {
+    const storage = await DurableRaftStorage.open(directory);
+    let lastApplied = 0;
+    let durableIndex = 0;
+    const violations: string[] = [];
+    const commitSnapshot = storage.commitSnapshot.bind(storage);
+    storage.commitSnapshot = async (prepared) => {
+      const { index } = prepared.snapshot.metadata;
+      if (index > durableIndex) violations.push(`snapshot at ${index} recorded with the state durable up to ${durableIndex}`);
+      if (prepared.snapshot.data.length > 0) violations.push(`snapshot at ${index} carries ${prepared.snapshot.data.length} bytes of state`);
+      return commitSnapshot(prepared);
+    };
+    const compact = storage.compact.bind(storage);
+    storage.compact = async (index) => {
+      if (index > durableIndex) violations.push(`log compacted to ${index} with the state durable up to ${durableIndex}`);
+      return compact(index);
+    };
+    const node = new RaftNode({
+      id: 1,
+      storage,
+      stateMachine: {
+        applyEntry: (entry: Entry) => {
+          lastApplied = entry.index;
+        },
+        applyConfChange: async () => undefined,
+        restoreSnapshot: async () => undefined,
+        persistApplied: async () => {
+          const reached = lastApplied;
+          // A slow sync: the loop goes on applying meanwhile.
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          durableIndex = Math.max(durableIndex, reached);
+        },
+      },
+      sender: { send: () => undefined },
+      tickIntervalMs: 5,
+      electionTicks: 4,
+      bootstrapPeers: [1],
+      snapshotEntries: 10,
+      snapshotCatchUpEntries: 2,
+      random: () => 0.5,
+      onFatal: (error) => {
+        throw error;
+      },
+    });
+    node.start();
+    try {
+      for (let attempt = 0; node.leaderId !== 1; attempt++) {
+        if (attempt > 400) throw new Error('no leader');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const deadline = Date.now() + 10_000;
+      for (let i = 0; i < 40 && Date.now() < deadline; i++) {
+        node.propose(new TextEncoder().encode(`value-${i}`));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      while (storage.firstIndex() < 20 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(storage.snapshot().metadata.index).toBeGreaterThanOrEqual(20);
+      expect(storage.firstIndex()).toBeGreaterThanOrEqual(20);
+      expect(violations).toEqual([]);
+    } finally {
+      await node.stop();
       await storage.close();
     }
   });

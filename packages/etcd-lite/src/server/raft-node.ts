@@ -30,10 +30,18 @@ export interface StateMachine {
   applyEntry(entry: Entry): Promise<void> | void;
   /** Apply a committed membership change after the core accepted it. */
   applyConfChange(entry: Entry, change: ConfChange, confState: ConfState): Promise<void> | void;
-  /** Replace the whole state with a snapshot received from the leader. */
+  /**
+   * Replace the whole state, durably, with the image received from the
+   * leader for this snapshot; called before the log records the snapshot.
+   */
   restoreSnapshot(snapshot: Snapshot): Promise<void>;
-  /** The state to put in a raft snapshot, taken at the last applied index. */
-  captureSnapshot(): Promise<Uint8Array>;
+  /**
+   * Make every entry applied so far durable in the state machine's own
+   * storage: the log up to there may then be dropped. A snapshot is then
+   * only its metadata; the state to send a follower comes from elsewhere
+   * (the transport's SnapshotImages).
+   */
+  persistApplied(): Promise<void>;
 }
 
 /** Where outgoing raft messages go (the peer transport). */
@@ -63,7 +71,7 @@ export interface RaftNodeOptions {
   onFatal: (error: unknown) => void;
 }
 
-/** A snapshot being taken beside the loop; `prepared` is set once its file is written. */
+/** A snapshot being taken beside the loop; `prepared` is set once the state is durable and the metadata file written. */
 interface SnapshotCapture {
   prepared: PreparedSnapshot | undefined;
 }
@@ -88,7 +96,7 @@ export class RaftNode {
   private stopped = false;
   private ticker: NodeJS.Timeout | undefined;
   private drainDone: Promise<void> = Promise.resolve();
-  /** A snapshot being captured beside the loop; `data` is set once the capture finished. */
+  /** A snapshot being taken beside the loop; see maybeSnapshot(). */
   private snapshotCapture: SnapshotCapture | undefined;
   private captureDone: Promise<void> = Promise.resolve();
   /** Term and vote as last persisted: a leader may send before persisting only when they did not change. */
@@ -290,12 +298,19 @@ export class RaftNode {
       this.role === 'leader' &&
       (ready.hardState === undefined || (ready.hardState.term === this.durableTerm && ready.hardState.vote === this.durableVote));
     if (sendFirst && ready.messages.length > 0) this.options.sender.send(ready.messages);
+    if (ready.snapshot !== undefined) {
+      // The leader's state goes in before the log records the snapshot: a
+      // crash in between leaves a backend ahead of the log (its consistent
+      // index makes the entries it has skipped when they come again), never
+      // a log that skips entries the state machine does not have.
+      await this.options.stateMachine.restoreSnapshot(ready.snapshot);
+    }
     const persisted = this.options.storage.persist(ready);
     // Committed entries are durable on a quorum already, so they may be
     // applied (and their callers answered) while this Ready is written, as
     // etcd does; should this member crash first, the consistent index in the
-    // backend makes it skip them when they come again. Snapshots and
-    // membership changes wait for the write, also as in etcd.
+    // backend makes it skip them when they come again. Membership changes,
+    // and the entries after a snapshot, wait for the write, also as in etcd.
     // Entries this very Ready appends are not durable here yet: a single
     // voter commits its own entries at once, so they must wait for the write.
     const firstNewIndex = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
@@ -318,7 +333,6 @@ export class RaftNode {
     }
     if (!sendFirst && ready.messages.length > 0) this.options.sender.send(ready.messages);
     if (ready.snapshot) {
-      await this.options.stateMachine.restoreSnapshot(ready.snapshot);
       this.appliedIndex = ready.snapshot.metadata.index;
       this.snapshotIndex = this.appliedIndex;
     }
@@ -359,13 +373,13 @@ export class RaftNode {
   }
 
   /**
-   * Starts capturing the state machine once enough entries were applied
-   * since the last snapshot. The capture runs beside the loop (exporting a
-   * large backend takes a while, and the loop must keep applying); the
-   * state it captures is at least the applied index of now, and carries its
-   * own consistent index, so entries applied meanwhile are skipped when the
-   * snapshot is restored. Storing it waits for a gap between Readies, since
-   * storage writes must not overlap.
+   * Takes a snapshot once enough entries were applied since the last one.
+   * A snapshot is metadata only: the state machine's storage is the state,
+   * so taking one means making it durable up to the applied index (a sync
+   * beside the loop, which keeps applying meanwhile), then recording
+   * (index, term, conf state). Only then may the log before it be dropped.
+   * Storing it waits for a gap between Readies, since storage writes must
+   * not overlap.
    */
   private maybeSnapshot(): void {
     if (this.snapshotCapture !== undefined || this.appliedIndex - this.snapshotIndex < this.options.snapshotEntries) return;
@@ -374,8 +388,8 @@ export class RaftNode {
     const capture: SnapshotCapture = { prepared: undefined };
     this.snapshotCapture = capture;
     this.captureDone = this.options.stateMachine
-      .captureSnapshot()
-      .then((data) => this.options.storage.prepareSnapshot(index, confState, data))
+      .persistApplied()
+      .then(() => this.options.storage.prepareSnapshot(index, confState, new Uint8Array(0)))
       .then(
       (prepared) => {
         capture.prepared = prepared;

@@ -3,17 +3,18 @@
 // entries and conf changes to the member list. Each entry's outcome is handed
 // to the caller that proposed it, when that caller is on this member.
 
-import type { Backend } from '../backend';
+import type { Backend, BackendReplacement } from '../backend';
 import type { Lessor } from '../lease';
 import type { Logger } from '../observability';
 import type { MvccStore } from '../mvcc';
-import type { ConfChange, ConfState, Entry, Snapshot } from '../raft';
+import type { ConfChange, ConfState, Entry, Snapshot, SnapshotMetadata } from '../raft';
 import type { Applier } from './apply';
 import { decodeRaftRequest, MalformedRaftRequestError } from './apply-request';
 import type { EtcdServerError } from './errors';
 import { decodeConfChangeContext, decodeMemberEntry, isMemberEntry, MalformedMemberEntryError } from './member-entries';
 import type { MemberInfo, Membership } from './members';
 import type { StateMachine } from './raft-node';
+import { MissingSnapshotImageError } from './snapshot-images';
 import type { WaiterRegistry } from './waiters';
 
 /** What a proposer learns once its entry is applied. */
@@ -30,6 +31,8 @@ export interface EtcdStateMachineOptions {
   /** Name and peer URLs of a member announced by a bootstrap change, which carries none. */
   initialMember: (id: number) => MemberInfo | undefined;
   waiters: WaiterRegistry<ProposalOutcome>;
+  /** The backend image received from the leader for a snapshot the core accepted (see BackendSnapshotImages.take). */
+  receivedImage: (metadata: SnapshotMetadata) => Promise<BackendReplacement | undefined>;
   /** Told after the member list changed (the transport follows it); with the change when it is newly applied. */
   onMembershipChanged: (change?: ConfChange) => void;
   logger: Logger;
@@ -93,8 +96,10 @@ export class EtcdStateMachine implements StateMachine {
 
   async restoreSnapshot(snapshot: Snapshot): Promise<void> {
     const { backend, store, lessor, membership, logger } = this.options;
+    const image = await this.options.receivedImage(snapshot.metadata);
+    if (image === undefined) throw new MissingSnapshotImageError(snapshot.metadata);
     await store.flush();
-    await backend.restoreSnapshot(snapshot.data);
+    await backend.install(image);
     await store.reload();
     await lessor.reload();
     await membership.reload(backend);
@@ -106,9 +111,9 @@ export class EtcdStateMachine implements StateMachine {
     this.options.onMembershipChanged();
   }
 
-  async captureSnapshot(): Promise<Uint8Array> {
-    // Every applied write must be in the backend before it is exported.
-    await this.options.store.flush();
-    return this.options.backend.exportSnapshot();
+  async persistApplied(): Promise<void> {
+    // Leases, members and keys all live in the backend, with the consistent
+    // index in the same batches: syncing it leaves nothing that only the log has.
+    await this.options.store.sync();
   }
 }

@@ -14,6 +14,8 @@ import {
   TO_METADATA_KEY,
   formatId,
   raftPeerService,
+  type SnapshotImages,
+  type SnapshotImageStream,
   type WireSnapshotChunk,
 } from './transport-service';
 
@@ -28,6 +30,7 @@ export interface PeerSenderSettings {
   maxBackoffMs: number;
   onUnreachable: (peerId: NodeId) => void;
   onSnapshotStatus: (peerId: NodeId, failed: boolean) => void;
+  snapshotImages: SnapshotImages;
   logger: Logger;
   metrics: Metrics | undefined;
 }
@@ -146,7 +149,9 @@ export class PeerSender {
   }
 
   /**
-   * Uploads a MsgSnap in chunks on its own call; the outcome goes to
+   * Uploads a MsgSnap on its own call: the metadata in the first chunk, then
+   * the image SnapshotImages reads for it, in chunks, as fast as the peer
+   * takes them (one piece in memory at a time). The outcome goes to
    * onSnapshotStatus. One upload per peer at a time: the leader retries
    * after a failure report.
    */
@@ -154,56 +159,74 @@ export class PeerSender {
     const snapshot = m.snapshot;
     if (this.stopped) return;
     if (snapshot === undefined) throw new Error(`bug: MsgSnap to ${formatId(this.peerId)} carries no snapshot`);
+    const index = snapshot.metadata.index;
     if (this.snapshotCall !== undefined) {
-      this.logger.warn('dropped snapshot to peer: another one is still being sent', { index: snapshot.metadata.index });
+      this.logger.warn('dropped snapshot to peer: another one is still being sent', { index });
+      this.settings.onSnapshotStatus(this.peerId, true);
+      return;
+    }
+    let image: SnapshotImageStream;
+    try {
+      image = this.settings.snapshotImages.read(m);
+    } catch (error) {
+      this.logger.warn('failed to open the snapshot image', { index, error });
       this.settings.onSnapshotStatus(this.peerId, true);
       return;
     }
     const service = raftPeerService();
     const started = Date.now();
-    const totalSizeBytes = snapshot.data.length;
-    const header = messageToWire({ ...m, snapshot: { metadata: snapshot.metadata, data: new Uint8Array(0) } });
+    const progress = { sentBytes: 0 };
+    let settle = (): void => undefined;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
     const call = this.ensureClient().makeClientStreamRequest(
       service.sendSnapshot.path,
       service.sendSnapshot.requestSerialize,
       service.sendSnapshot.responseDeserialize,
       this.callMetadata(),
       (error) => {
-        this.snapshotCall = undefined;
+        settle();
+        void image.close().catch(() => undefined);
+        if (this.snapshotCall === call) this.snapshotCall = undefined;
         if (this.stopped) return;
         if (error) {
           this.recordFailure();
-          this.logger.warn('failed to send snapshot to peer', { index: snapshot.metadata.index, error: error.details || error.message });
+          this.logger.warn('failed to send snapshot to peer', { index, error: error.details || error.message });
           this.settings.onUnreachable(this.peerId);
           this.settings.onSnapshotStatus(this.peerId, true);
         } else {
-          this.settings.metrics?.peerSentBytesTotal.inc({ To: formatId(this.peerId) }, totalSizeBytes);
-          this.logger.info('sent snapshot to peer', { index: snapshot.metadata.index, sizeBytes: totalSizeBytes, tookMs: Date.now() - started });
+          this.settings.metrics?.peerSentBytesTotal.inc({ To: formatId(this.peerId) }, progress.sentBytes);
+          this.logger.info('sent snapshot to peer', { index, sizeBytes: progress.sentBytes, tookMs: Date.now() - started });
           this.settings.onSnapshotStatus(this.peerId, false);
         }
       },
     );
     this.snapshotCall = call;
-    const chunkBytes = this.settings.snapshotChunkBytes;
-    let offset = 0;
-    const writeChunks = (): void => {
+    // The size is not known before the image is read; 0 says so.
+    const header = messageToWire({ ...m, snapshot: { metadata: snapshot.metadata, data: new Uint8Array(0) } });
+    const upload = async (): Promise<void> => {
+      const chunkBytes = this.settings.snapshotChunkBytes;
+      let first = true;
       while (this.snapshotCall === call) {
-        const end = Math.min(offset + chunkBytes, totalSizeBytes);
-        const data = snapshot.data.subarray(offset, end);
-        const chunk = offset === 0 ? { message: header, totalSizeBytes, data } : { totalSizeBytes, data };
-        offset = end;
-        const more = call.write(chunk);
-        if (offset >= totalSizeBytes) {
+        const piece = await image.next();
+        if (this.snapshotCall !== call) return;
+        if (piece === undefined) {
           call.end();
           return;
         }
-        if (!more) {
-          call.once('drain', writeChunks);
-          return;
+        for (let offset = 0; offset < piece.length && this.snapshotCall === call; offset += chunkBytes) {
+          const data = piece.subarray(offset, offset + chunkBytes);
+          const chunk: WireSnapshotChunk = first ? { message: header, totalSizeBytes: 0, data } : { totalSizeBytes: 0, data };
+          first = false;
+          progress.sentBytes += data.length;
+          if (!call.write(chunk)) await Promise.race([new Promise((resolve) => call.once('drain', resolve)), settled]);
         }
       }
     };
-    writeChunks();
+    upload().catch((error: unknown) => {
+      // Reading the image failed (the backend was closed or swapped): the call's callback reports the failure.
+      this.logger.warn('failed to read the snapshot image', { index, error });
+      call.cancel();
+    });
   }
 
   private recordFailure(): void {

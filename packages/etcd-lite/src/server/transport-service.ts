@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { decodeMessageBatch, encodeMessageBatch, type RaftMessageBatch } from './peer-message-codec';
+import type { Message } from '../raft/types';
 import { RAFTPB_PROTO_PATH, type WireMessage } from './raft-storage-codec';
 
 /** Hex cluster id of the sender; a receiver in another cluster refuses the call. */
@@ -20,6 +21,32 @@ export interface WireSnapshotChunk {
 }
 
 export type Empty = Record<string, never>;
+
+/** The bytes of the image a MsgSnap stands for, read piece by piece from a point pinned when it was opened. */
+export interface SnapshotImageStream {
+  /** The next piece (of any size), or undefined once the image is complete. */
+  next(): Promise<Uint8Array | undefined>;
+  /** Releases what the stream pinned; required when abandoning it early, harmless twice. */
+  close(): Promise<void>;
+}
+
+/** Where the image of a MsgSnap from a peer goes while it arrives. */
+export interface SnapshotImageSink {
+  /** Takes the next piece; the transport waits for it before reading more from the peer. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** The image is complete: check it and keep it for the snapshot's install; throws when it is unusable. */
+  finish(): Promise<void>;
+  /** The upload failed: throw away what arrived. */
+  abort(): Promise<void>;
+}
+
+/** How the transport gets and delivers the state machine images that travel with MsgSnap. */
+export interface SnapshotImages {
+  /** The image to send with MsgSnap `m` (whose snapshot carries metadata only), pinned at this call. */
+  read(m: Message): SnapshotImageStream;
+  /** Starts receiving the image of MsgSnap `m` from a peer. */
+  receive(m: Message): SnapshotImageSink;
+}
 
 export interface RaftPeerService {
   definition: grpc.ServiceDefinition;

@@ -4,9 +4,55 @@ import { message, type Message, type NodeId } from '../raft/types';
 import { Logger } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
 import { PeerTransport, type PeerTransportOptions } from './transport';
-import { raftPeerService } from './transport-service';
+import { SnapshotImageError } from './snapshot-images';
+import { raftPeerService, type SnapshotImageSink, type SnapshotImageStream, type SnapshotImages } from './transport-service';
 
 const CLUSTER_ID = 0x1234;
+
+/** SnapshotImages over buffers: read() streams `outgoing` in pieces; what arrives lands in `incoming` by snapshot index. */
+class BufferImages implements SnapshotImages {
+  outgoing = Buffer.alloc(0);
+  pieceBytes = 300 * 1024;
+  readonly incoming = new Map<number, Buffer>();
+  /** A receive() whose image passes this many bytes throws from write(), as a damaged image does. */
+  refuseAfterBytes = Number.POSITIVE_INFINITY;
+  closedReads = 0;
+  abortedReceives = 0;
+
+  read(): SnapshotImageStream {
+    let offset = 0;
+    return {
+      next: async () => {
+        if (offset >= this.outgoing.length) return undefined;
+        const piece = this.outgoing.subarray(offset, offset + this.pieceBytes);
+        offset += piece.length;
+        return piece;
+      },
+      close: async () => {
+        this.closedReads += 1;
+      },
+    };
+  }
+
+  receive(m: Message): SnapshotImageSink {
+    const index = m.snapshot!.metadata.index;
+    const pieces: Buffer[] = [];
+    let bytes = 0;
+    return {
+      write: async (piece) => {
+        bytes += piece.length;
+        if (bytes > this.refuseAfterBytes) throw new SnapshotImageError(index, 'is damaged');
+        pieces.push(Buffer.from(piece));
+      },
+      finish: async () => {
+        this.incoming.set(index, Buffer.concat(pieces));
+      },
+      abort: async () => {
+        this.abortedReceives += 1;
+      },
+    };
+  }
+}
 
 interface Member {
   id: NodeId;
@@ -16,6 +62,7 @@ interface Member {
   snapshotStatus: Array<{ peerId: NodeId; failed: boolean }>;
   logLines: Array<Record<string, unknown>>;
   metrics: Metrics;
+  images: BufferImages;
 }
 
 const started: Member[] = [];
@@ -29,6 +76,7 @@ function member(id: NodeId, overrides: Partial<PeerTransportOptions> = {}): Memb
     snapshotStatus: [],
     logLines,
     metrics: new Metrics({ collectDefaultMetrics: false }),
+    images: new BufferImages(),
     transport: undefined as unknown as PeerTransport,
   };
   m.transport = new PeerTransport({
@@ -37,6 +85,7 @@ function member(id: NodeId, overrides: Partial<PeerTransportOptions> = {}): Memb
     onMessage: (msg) => m.received.push(msg),
     onUnreachable: (peerId) => m.unreachable.push(peerId),
     onSnapshotStatus: (peerId, failed) => m.snapshotStatus.push({ peerId, failed }),
+    snapshotImages: m.images,
     logger: new Logger({ level: 'debug', write: (line) => logLines.push(JSON.parse(line)) }),
     metrics: m.metrics,
     initialBackoffMs: 20,
@@ -192,32 +241,57 @@ describe('PeerTransport', () => {
     });
   });
 
-  test('uploads a snapshot larger than one gRPC message in chunks', async () => {
+  test('streams a snapshot image larger than one gRPC message in chunks, then delivers the MsgSnap', async () => {
     const twoMiB = 2 * 1024 * 1024;
     const a = member(1, { maxMessageBytes: twoMiB });
-    // The receiver accepts no gRPC message above 2 MiB: only chunking gets a 5 MiB snapshot through.
+    // The receiver accepts no gRPC message above 2 MiB: only chunking gets a 5 MiB image through.
     const b = member(2, { maxMessageBytes: twoMiB });
     const port = await b.transport.listen('http://127.0.0.1:0');
     a.transport.addPeer(2, [`http://127.0.0.1:${port}`]);
     const data = Buffer.alloc(5 * 1024 * 1024 + 123);
     for (let i = 0; i < data.length; i += 4096) data[i] = (i / 4096) & 0xff;
+    a.images.outgoing = data;
+    // Pieces larger than a chunk are split too.
+    a.images.pieceBytes = 3 * 1024 * 1024;
     const metadata = { index: 500, term: 4, confState: { voters: [1, 2, 3], learners: [] } };
-    a.transport.send([message({ type: 'MsgSnap', from: 1, to: 2, term: 4, snapshot: { metadata, data } })]);
+    a.transport.send([message({ type: 'MsgSnap', from: 1, to: 2, term: 4, snapshot: { metadata, data: new Uint8Array(0) } })]);
     await waitFor('snapshot status', () => a.snapshotStatus.length > 0);
     expect(a.snapshotStatus).toEqual([{ peerId: 2, failed: false }]);
     expect(b.received).toHaveLength(1);
     const got = b.received[0]!;
-    expect([got.type, got.snapshot?.metadata]).toEqual(['MsgSnap', metadata]);
-    expect(Buffer.from(got.snapshot!.data).equals(data)).toBe(true);
+    expect([got.type, got.snapshot?.metadata, got.snapshot?.data.length]).toEqual(['MsgSnap', metadata, 0]);
+    expect(b.images.incoming.get(500)?.equals(data)).toBe(true);
+    expect(a.images.closedReads).toBeGreaterThanOrEqual(1);
   });
 
-  test('reports a failed snapshot upload to an unreachable peer', async () => {
+  test('reports a failed snapshot upload to an unreachable peer and releases the image', async () => {
     const a = member(1);
     a.transport.addPeer(2, [`http://127.0.0.1:${await freePort()}`]);
-    const snapshot = { metadata: { index: 5, term: 1, confState: { voters: [1, 2], learners: [] } }, data: Buffer.from('x') };
+    a.images.outgoing = Buffer.from('image');
+    const snapshot = { metadata: { index: 5, term: 1, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array(0) };
     a.transport.send([message({ type: 'MsgSnap', from: 1, to: 2, term: 1, snapshot })]);
     await waitFor('snapshot status', () => a.snapshotStatus.length > 0);
     expect(a.snapshotStatus).toEqual([{ peerId: 2, failed: true }]);
+    expect(a.images.closedReads).toBeGreaterThanOrEqual(1);
+  });
+
+  test.each([
+    { name: 'whose image it cannot use', receiver: {}, refuseAfterBytes: 1024 * 1024 },
+    { name: 'over its size limit', receiver: { maxSnapshotBytes: 1024 * 1024 }, refuseAfterBytes: Number.POSITIVE_INFINITY },
+  ])('a receiver refuses a snapshot $name: the upload fails, the partial image is dropped, nothing is delivered', async ({ receiver, refuseAfterBytes }) => {
+    const a = member(1);
+    const b = member(2, receiver);
+    b.images.refuseAfterBytes = refuseAfterBytes;
+    const port = await b.transport.listen('http://127.0.0.1:0');
+    a.transport.addPeer(2, [`http://127.0.0.1:${port}`]);
+    a.images.outgoing = Buffer.alloc(3 * 1024 * 1024, 1);
+    const snapshot = { metadata: { index: 9, term: 2, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array(0) };
+    a.transport.send([message({ type: 'MsgSnap', from: 1, to: 2, term: 2, snapshot })]);
+    await waitFor('snapshot status', () => a.snapshotStatus.length > 0);
+    expect(a.snapshotStatus).toEqual([{ peerId: 2, failed: true }]);
+    await waitFor('the partial image to be dropped', () => b.images.abortedReceives === 1);
+    expect(b.received).toEqual([]);
+    expect(b.images.incoming.size).toBe(0);
   });
 
   test.each([

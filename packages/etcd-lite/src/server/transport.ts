@@ -19,8 +19,11 @@ import {
   parseIdMetadata,
   raftPeerService,
   type Empty,
+  type SnapshotImageSink,
+  type SnapshotImages,
   type WireSnapshotChunk,
 } from './transport-service';
+import { SnapshotImageError } from './snapshot-images';
 
 export { PeerUrlError };
 
@@ -37,6 +40,8 @@ export interface PeerTransportOptions {
   onUnreachable: (peerId: NodeId) => void;
   /** Told how a MsgSnap upload ended (feeds the core's MsgSnapStatus). */
   onSnapshotStatus: (peerId: NodeId, failed: boolean) => void;
+  /** Reads the image sent with a MsgSnap and takes the one received with it (MsgSnap carries metadata only). */
+  snapshotImages: SnapshotImages;
   logger: Logger;
   /** Optional so tests may leave it out; counts failures and bytes per peer. */
   metrics?: Metrics;
@@ -48,7 +53,7 @@ export interface PeerTransportOptions {
   snapshotChunkBytes?: number;
   /** Largest gRPC message accepted or sent; must exceed the largest single Raft message. */
   maxMessageBytes?: number;
-  /** Largest snapshot accepted from a peer (it is held in memory while it arrives). */
+  /** Largest snapshot image accepted from a peer (it goes to disk as it arrives, in bounded pieces). */
   maxSnapshotBytes?: number;
   /** First wait before reconnecting to a peer; doubles per failure up to maxBackoffMs. */
   initialBackoffMs?: number;
@@ -77,6 +82,7 @@ export class PeerTransport {
       maxBackoffMs: options.maxBackoffMs ?? 2000,
       onUnreachable: options.onUnreachable,
       onSnapshotStatus: options.onSnapshotStatus,
+      snapshotImages: options.snapshotImages,
       logger: this.logger,
       metrics: options.metrics,
     };
@@ -232,6 +238,12 @@ export class PeerTransport {
     call.on('error', (error: Error) => this.logger.debug('peer stream ended', { remotePeerId: formatId(from), error }));
   }
 
+  /**
+   * Receives a MsgSnap: metadata in the first chunk, then the image, handed
+   * to SnapshotImages piece by piece (the stream is paused while a piece is
+   * written, so memory stays bounded). The message reaches the core only
+   * once its image is complete and kept, and the response tells the sender.
+   */
   private handleSendSnapshot(
     call: grpc.ServerReadableStream<WireSnapshotChunk, Empty>,
     callback: grpc.sendUnaryData<Empty>,
@@ -243,15 +255,32 @@ export class PeerTransport {
     }
     const from = parseIdMetadata(call.metadata, FROM_METADATA_KEY);
     let header: Message | undefined;
-    let buffer: Buffer | undefined;
+    let sink: SnapshotImageSink | undefined;
     let receivedBytes = 0;
     let finished = false;
+    // Pieces are written one after the other; a failure ends the chain's work, not the chain.
+    let writing: Promise<void> = Promise.resolve();
+    const abandon = (): void => {
+      const abandoned = sink;
+      sink = undefined;
+      if (abandoned !== undefined) {
+        writing = writing
+          .then(() => abandoned.abort())
+          .catch((error: unknown) => this.logger.warn('failed to discard a partial snapshot image', { remotePeerId: formatId(from), error }));
+      }
+    };
     const fail = (code: grpc.status, details: string): void => {
       if (finished) return;
       finished = true;
       this.logger.warn('refused snapshot from peer', { remotePeerId: formatId(from), reason: details });
       callback({ code, details });
+      abandon();
     };
+    const failWith = (error: unknown): void =>
+      fail(
+        error instanceof SnapshotImageError ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL,
+        `snapshot image not kept: ${error instanceof Error ? error.message : String(error)}`,
+      );
     call.on('data', (chunk: WireSnapshotChunk) => {
       if (finished) return;
       if (header === undefined) {
@@ -260,26 +289,53 @@ export class PeerTransport {
           return fail(grpc.status.RESOURCE_EXHAUSTED, `snapshot of ${chunk.totalSizeBytes} bytes exceeds ${this.maxSnapshotBytes}`);
         }
         header = messageFromWire(chunk.message);
-        buffer = Buffer.alloc(chunk.totalSizeBytes);
+        try {
+          sink = this.options.snapshotImages.receive(header);
+        } catch (error) {
+          return failWith(error);
+        }
       }
-      if (buffer === undefined || receivedBytes + chunk.data.length > buffer.length) {
-        return fail(grpc.status.INVALID_ARGUMENT, 'snapshot chunks exceed the announced size');
-      }
-      buffer.set(chunk.data, receivedBytes);
       receivedBytes += chunk.data.length;
+      if (receivedBytes > this.maxSnapshotBytes) {
+        return fail(grpc.status.RESOURCE_EXHAUSTED, `snapshot exceeds ${this.maxSnapshotBytes} bytes`);
+      }
+      const target = sink;
+      if (target === undefined) return;
+      const data = chunk.data;
+      call.pause();
+      writing = writing
+        .then(() => (finished ? undefined : target.write(data)))
+        .then(() => {
+          if (!finished) call.resume();
+        }, failWith);
     });
     call.on('end', () => {
       if (finished) return;
-      const snapshot = header?.snapshot;
-      if (header === undefined || snapshot === undefined || buffer === undefined || receivedBytes !== buffer.length) {
-        return fail(grpc.status.INVALID_ARGUMENT, `snapshot ended after ${receivedBytes} of ${buffer?.length ?? '?'} bytes`);
-      }
-      finished = true;
-      this.logger.info('received snapshot from peer', { remotePeerId: formatId(from), index: snapshot.metadata.index, sizeBytes: receivedBytes });
-      this.deliver({ ...header, snapshot: { metadata: snapshot.metadata, data: buffer } }, from);
-      callback(null, {});
+      const message = header;
+      const target = sink;
+      if (message === undefined || target === undefined) return fail(grpc.status.INVALID_ARGUMENT, 'snapshot upload ended before its first chunk');
+      writing = writing
+        .then(async () => {
+          if (finished) return;
+          await target.finish();
+          if (finished) return;
+          finished = true;
+          this.logger.info('received snapshot from peer', {
+            remotePeerId: formatId(from),
+            index: message.snapshot?.metadata.index,
+            sizeBytes: receivedBytes,
+          });
+          this.deliver(message, from);
+          callback(null, {});
+        })
+        .catch(failWith);
     });
-    call.on('error', (error: Error) => this.logger.debug('snapshot upload ended', { remotePeerId: formatId(from), error }));
+    call.on('error', (error: Error) => {
+      this.logger.debug('snapshot upload ended', { remotePeerId: formatId(from), error });
+      if (finished) return;
+      finished = true;
+      abandon();
+    });
   }
 
   private deliver(m: Message, streamFrom: NodeId): void {
