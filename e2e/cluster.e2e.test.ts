@@ -61,6 +61,53 @@ async function nodeReady(name: string): Promise<string> {
   return node.status.conditions?.find((condition) => condition.type === 'Ready')?.status ?? 'Unknown';
 }
 
+interface Service {
+  spec: { clusterIP?: string };
+}
+
+/** What one answer of ml-serving says about who served it. */
+interface Prediction {
+  pod: string;
+  version: string;
+  prediction?: { label: string };
+}
+
+const INGRESS_PATH = '/app/predict?text=good';
+/** A request through the Ingress that takes longer than this counts as hung. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Sends a GET through the Ingress every `intervalMs` (without waiting for the
+ * previous one) until stop(); stop() waits for the requests in flight and
+ * returns the tally.
+ */
+function startIngressProbe(intervalMs: number): { stop: () => Promise<{ sent: number; ok: number; timedOut: number; failures: string[] }> } {
+  const inFlight = new Set<Promise<void>>();
+  const tally = { sent: 0, ok: 0, timedOut: 0, failures: [] as string[] };
+  const startedAtMs = Date.now();
+  const timer = setInterval(() => {
+    tally.sent += 1;
+    const sentAtMs = Date.now();
+    const request = cluster.ingressGet(INGRESS_PATH, PROBE_TIMEOUT_MS).then((result) => {
+      if (result.statusCode === 200) tally.ok += 1;
+      else {
+        if (result.timedOut) tally.timedOut += 1;
+        // Bounded: the first few failures are enough to see what went wrong.
+        if (tally.failures.length < 20) tally.failures.push(`+${sentAtMs - startedAtMs} ms: ${result.statusCode} ${result.error ?? result.body.trim().slice(0, 200)}`);
+      }
+    });
+    inFlight.add(request);
+    void request.finally(() => inFlight.delete(request));
+  }, intervalMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all([...inFlight]);
+      return tally;
+    },
+  };
+}
+
 beforeAll(async () => {
   try {
     await cluster.checkImages();
@@ -90,7 +137,7 @@ test('all three nodes register and turn Ready', async () => {
 });
 
 test('the lecture Deployment runs 10 replicas across the workers as real containers', async () => {
-  await cluster.kubectl(['apply', '-f', path.join(REPOSITORY, 'examples/lecture')]);
+  await cluster.kubectl(['apply', '-f', path.join(REPOSITORY, 'examples/lecture/deployment.yaml')]);
   const running = await timed('10 replicas Running', () => waitFor('10 running replicas', async () => {
     const ready = await replicasRunningInDocker();
     return ready.length === 10 ? ready : undefined;
@@ -110,6 +157,72 @@ test('the lecture Deployment runs 10 replicas across the workers as real contain
   expect(JSON.parse(answer.output)).toMatchObject({ pod: target.metadata.name, version: '1.0', prediction: { label: 'positive' } });
 });
 
+test('the lecture Ingress on the published port reaches every replica', async () => {
+  await cluster.kubectl(['apply', '-f', path.join(REPOSITORY, 'examples/lecture/service.yaml'), '-f', path.join(REPOSITORY, 'examples/lecture/ingress.yaml')]);
+  const replicas = new Set((await runningReplicas()).map((pod) => pod.metadata.name));
+  expect(replicas.size).toBe(10);
+  const seen = new Set<string>();
+  await timed('every replica answered through the Ingress', () =>
+    waitFor(
+      'an answer from each of the 10 replicas through the Ingress',
+      async () => {
+        const result = await cluster.ingressGet(INGRESS_PATH, PROBE_TIMEOUT_MS);
+        if (result.statusCode !== 200) throw new Error(`ingress answered ${result.statusCode}: ${result.error ?? result.body.trim()}`);
+        const answer = JSON.parse(result.body) as Prediction;
+        expect(answer).toMatchObject({ version: '1.0', prediction: { label: 'positive' } });
+        seen.add(answer.pod);
+        return [...replicas].every((name) => seen.has(name));
+      },
+      60_000,
+      20,
+    ),
+  );
+  expect([...seen].sort()).toEqual([...replicas].sort());
+});
+
+test('a pod resolves the Service by its DNS name to the ClusterIP', async () => {
+  const service = await cluster.kubectlJson<Service>(['get', 'service', 'ml-model-serving-service']);
+  const clusterIP = service.spec.clusterIP;
+  expect(clusterIP).toMatch(/^10\.(9[6-9]|1[01]\d)\.\d+\.\d+$/);
+  const [pod] = await runningReplicas();
+  const lookup = (name: string) => [
+    'exec',
+    (pod as Pod).metadata.name,
+    '--',
+    'node',
+    '-e',
+    `require('dns').lookup(${JSON.stringify(name)}, { family: 4 }, (error, address) => { if (error) { console.error(error.message); process.exit(1); } console.log(address); })`,
+  ];
+  for (const name of ['ml-model-serving-service.default.svc.cluster.local', 'ml-model-serving-service']) {
+    const resolved = await waitFor(`${name} resolving in a pod`, async () => (await cluster.kubectl(lookup(name))).stdout.trim(), 20_000);
+    expect({ name, address: resolved }).toEqual({ name, address: clusterIP });
+  }
+});
+
+test('a pod reaches the Service by name at its ClusterIP, through its node', async () => {
+  const replicas = new Set((await runningReplicas()).map((pod) => pod.metadata.name));
+  const [pod] = await runningReplicas();
+  // Ten requests on fresh connections: each is balanced on its own.
+  const script = `
+    const http = require('http');
+    const get = () => new Promise((resolve, reject) => {
+      const request = http.get({ host: 'ml-model-serving-service', port: 80, path: '/predict?text=good', agent: false, timeout: 5000 }, (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => (response.statusCode === 200 ? resolve(JSON.parse(body).pod) : reject(new Error('HTTP ' + response.statusCode))));
+      });
+      request.on('timeout', () => request.destroy(new Error('timeout')));
+      request.on('error', reject);
+    });
+    (async () => { const pods = []; for (let i = 0; i < 10; i++) pods.push(await get()); console.log(JSON.stringify(pods)); })().catch((error) => { console.error(error.message); process.exit(1); });`;
+  const answered = await timed('a pod reached the Service ClusterIP', () =>
+    waitFor('ten answers through the ClusterIP', async () => JSON.parse((await cluster.kubectl(['exec', (pod as Pod).metadata.name, '--', 'node', '-e', script])).stdout) as string[], 20_000),
+  );
+  expect(answered).toHaveLength(10);
+  for (const name of answered) expect(replicas).toContain(name);
+  expect(new Set(answered).size).toBeGreaterThan(1);
+});
+
 test('kubectl logs and exec reach a container', async () => {
   const [pod] = await runningReplicas();
   const name = (pod as Pod).metadata.name;
@@ -125,17 +238,29 @@ test('kubectl logs and exec reach a container', async () => {
 
 let killedWorker = '';
 
-test('a worker dies: its node turns NotReady and within 30 s all replicas run on the others', async () => {
+test('a worker dies: its node turns NotReady, within 30 s all replicas run on the others, and the Ingress keeps answering', async () => {
   const perNode = new Map<string, number>();
   for (const pod of await runningReplicas()) perNode.set(pod.spec.nodeName ?? '', (perNode.get(pod.spec.nodeName ?? '') ?? 0) + 1);
   killedWorker = [...perNode.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'worker-1';
-  const killedAtMs = Date.now();
-  await (await cluster.service(killedWorker)).kill();
-  await timed(`${killedWorker} NotReady after kill`, () => waitFor(`${killedWorker} not Ready`, async () => (await nodeReady(killedWorker)) !== 'True', 60_000));
-  const notReadyAtMs = Date.now();
-  await timed('10 replicas Running elsewhere after NotReady', () => waitFor('10 replicas on the other nodes', async () => (await runningReplicas(killedWorker)).length === 10, 30_000));
-  timings.push(['10 replicas Running elsewhere after kill', Date.now() - killedAtMs]);
-  expect(Date.now() - notReadyAtMs).toBeLessThanOrEqual(30_000);
+  const probe = startIngressProbe(200);
+  let tally: Awaited<ReturnType<ReturnType<typeof startIngressProbe>['stop']>> | undefined;
+  try {
+    // A baseline before the kill, so the probe covers the whole failure.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const killedAtMs = Date.now();
+    await (await cluster.service(killedWorker)).kill();
+    await timed(`${killedWorker} NotReady after kill`, () => waitFor(`${killedWorker} not Ready`, async () => (await nodeReady(killedWorker)) !== 'True', 60_000));
+    const notReadyAtMs = Date.now();
+    await timed('10 replicas Running elsewhere after NotReady', () => waitFor('10 replicas on the other nodes', async () => (await runningReplicas(killedWorker)).length === 10, 30_000));
+    timings.push(['10 replicas Running elsewhere after kill', Date.now() - killedAtMs]);
+    expect(Date.now() - notReadyAtMs).toBeLessThanOrEqual(30_000);
+  } finally {
+    tally = await probe.stop();
+  }
+  console.log(`ingress probe during the worker kill: ${tally.ok}/${tally.sent} HTTP 200, ${tally.timedOut} hung (> ${PROBE_TIMEOUT_MS} ms)${tally.failures.length > 0 ? `\n  ${tally.failures.join('\n  ')}` : ''}`);
+  expect(tally.sent).toBeGreaterThanOrEqual(50);
+  expect(tally.timedOut).toBe(0);
+  expect(tally.ok / tally.sent).toBeGreaterThanOrEqual(0.99);
 });
 
 test('the worker comes back: Ready again and its stale containers are removed', async () => {
@@ -213,4 +338,5 @@ test('the whole cluster restarts: objects are still there and the pods come back
   expect((await cluster.kubectlJson<{ items: unknown[] }>(['get', 'configmaps', '-l', 'e2e=etcd-failover'])).items).toHaveLength(configMapsBefore);
   await cluster.kubectl(['get', 'deployment/ml-model-serving', 'service/ml-model-serving-service']);
   await timed('10 replicas Running after the restart', () => waitFor('10 replicas running in Docker', async () => (await replicasRunningInDocker()).length === 10, 120_000));
+  await timed('the Ingress answers after the restart', () => waitFor('HTTP 200 through the Ingress', async () => (await cluster.ingressGet(INGRESS_PATH, PROBE_TIMEOUT_MS)).statusCode === 200, 30_000));
 });

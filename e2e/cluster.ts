@@ -3,6 +3,7 @@
 // kubeconfig it writes). Works with `docker compose` v2 and docker-compose 1.29.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -18,7 +19,7 @@ export const ETCD_MEMBERS = ['etcd-1', 'etcd-2', 'etcd-3'];
 const IMAGE = process.env.KUBE_LITE_IMAGE ?? 'kube-lite:dev';
 /** The images `npm run images` builds and the suite runs. */
 export const REQUIRED_IMAGES = [IMAGE, 'kube-lite/pause:1.0', 'ml-serving:1.0'];
-const HEALTHCHECKED = ['etcd-1', 'etcd-2', 'etcd-3', 'apiserver', 'controller-manager', ...WORKERS];
+const HEALTHCHECKED = ['etcd-1', 'etcd-2', 'etcd-3', 'apiserver', 'controller-manager', 'ingress', ...WORKERS];
 /** The label the kubelets put on every pod container, valued with the cluster's network. */
 const POD_NETWORK_LABEL = 'kube-lite.io/pod-network';
 
@@ -68,6 +69,7 @@ export class ComposeCluster {
   readonly kubeconfigPath = path.join(this.kubeconfigDirectory, 'kubeconfig');
   private environment: StartedDockerComposeEnvironment | undefined;
   private apiPort = 0;
+  private ingressPortNumber = 0;
   private credentials: Kubeconfig | undefined;
 
   /** The network the cluster's containers and pods share (compose names it <project>_default in v1 and v2). */
@@ -91,12 +93,18 @@ export class ComposeCluster {
     }
   }
 
-  /** compose up, waiting for every healthcheck; the first call picks the API server's host port. */
+  /** compose up, waiting for every healthcheck; the first call picks the host ports of the API server and the Ingress. */
   async up(): Promise<void> {
     if (this.apiPort === 0) this.apiPort = await freePort();
+    if (this.ingressPortNumber === 0) this.ingressPortNumber = await freePort();
     let environment = new DockerComposeEnvironment(DEPLOY_DIRECTORY, 'docker-compose.yml')
       .withProjectName(this.projectName)
-      .withEnvironment({ KUBE_LITE_IMAGE: IMAGE, KUBE_LITE_API_PORT: String(this.apiPort), KUBE_LITE_KUBECONFIG_DIR: this.kubeconfigDirectory })
+      .withEnvironment({
+        KUBE_LITE_IMAGE: IMAGE,
+        KUBE_LITE_API_PORT: String(this.apiPort),
+        KUBE_LITE_INGRESS_PORT: String(this.ingressPortNumber),
+        KUBE_LITE_KUBECONFIG_DIR: this.kubeconfigDirectory,
+      })
       .withStartupTimeout(180_000);
     // Container names are <service>_1 under compose v1 and <service>-1 under v2.
     for (const service of HEALTHCHECKED) for (const name of [`${service}_1`, `${service}-1`]) environment = environment.withWaitStrategy(name, Wait.forHealthCheck());
@@ -166,6 +174,40 @@ export class ComposeCluster {
     }
     const { ExitCode } = await exec.inspect();
     return { output, exitCode: ExitCode ?? -1 };
+  }
+
+  /** Host port of the Ingress controller (127.0.0.1), fixed once up() ran. */
+  get ingressPort(): number {
+    return this.ingressPortNumber;
+  }
+
+  /**
+   * One GET through the published Ingress port. Resolves with the status
+   * (0 when the connection failed) and the body; `timedOut` when no full
+   * answer came within `timeoutMs`. Never rejects: probes count outcomes.
+   */
+  ingressGet(requestPath: string, timeoutMs: number): Promise<{ statusCode: number; body: string; timedOut: boolean; error?: string }> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (result: { statusCode: number; body: string; timedOut: boolean; error?: string }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      // A fresh connection per request (agent: false): every probe goes through the controller's accept and routing.
+      const request = http.get({ host: '127.0.0.1', port: this.ingressPortNumber, path: requestPath, agent: false }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => settle({ statusCode: response.statusCode ?? 0, body: Buffer.concat(chunks).toString(), timedOut: false }));
+        response.on('error', (error) => settle({ statusCode: 0, body: '', timedOut: false, error: error.message }));
+      });
+      const timer = setTimeout(() => {
+        request.destroy();
+        settle({ statusCode: 0, body: '', timedOut: true, error: `no answer within ${timeoutMs} ms` });
+      }, timeoutMs);
+      request.on('error', (error) => settle({ statusCode: 0, body: '', timedOut: false, error: error.message }));
+    });
   }
 
   kubectl(args: string[], options: { input?: string; timeoutMs?: number; allowFailure?: boolean } = {}): Promise<{ stdout: string; stderr: string; exitCode: number }> {

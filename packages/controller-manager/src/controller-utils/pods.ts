@@ -1,5 +1,5 @@
 // Pod helpers shared by the workload controllers.
-import { deepCopy, isPodTerminal, newControllerRef, type KubeObject, type Pod, type PodTemplateSpec } from '@kube-lite/api';
+import { deepCopy, isPodTerminal, labelSelectorAsSelector, newControllerRef, type KubeObject, type LabelSelector, type Pod, type PodTemplateSpec } from '@kube-lite/api';
 
 /** Pods that count toward a controller's replicas: not finished and not being deleted (upstream IsPodActive). */
 export function isPodActive(pod: Pod): boolean {
@@ -24,4 +24,14 @@ export function podFromTemplate(template: PodTemplateSpec | undefined, owner: Ku
   if (metadata.annotations !== undefined) meta.annotations = { ...metadata.annotations };
   if (metadata.finalizers !== undefined) meta.finalizers = [...metadata.finalizers];
   return pod;
+}
+
+/** Whether an owner's selector matches the pod's labels; an empty or invalid selector matches nothing (as upstream). */
+export function selectorMatchesPod(selector: LabelSelector | undefined, pod: Pod): boolean {
+  try {
+    const parsed = labelSelectorAsSelector(selector);
+    return !parsed.empty() && parsed.matches(pod.metadata?.labels);
+  } catch {
+    return false;
+  }
 }

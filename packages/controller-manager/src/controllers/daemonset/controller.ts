@@ -24,7 +24,7 @@ import {
 } from '@kube-lite/api';
 import { isNotFound, objectKey, RESOURCES, splitObjectKey, type Lister } from '@kube-lite/client';
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
-import { claimObjects, ControllerExpectations, freshOwnerCheck, slowStartBatch } from '../../controller-utils';
+import { claimObjects, ControllerExpectations, freshOwnerCheck, selectorMatchesPod, slowStartBatch } from '../../controller-utils';
 import { CONTROLLER_REVISION_HASH_LABEL, createRevision, sortRevisions, templatePatch } from '../../controller-utils/history';
 import { compareOldestScheduledFirst, DAEMON_SET_API_VERSION, DAEMON_SET_KIND, isPodUpdated, newDaemonPod, nodeShouldRunDaemonPod, targetNodeName } from './placement';
 import { allowsSurge, planRollingUpdate } from './rolling';
@@ -372,14 +372,7 @@ export class DaemonSetController extends QueueController {
     return this.daemonSets
       .namespace(pod.metadata?.namespace ?? '')
       .list()
-      .filter((ds) => {
-        try {
-          const selector = labelSelectorAsSelector(ds.spec?.selector);
-          return !selector.empty() && selector.matches(pod.metadata?.labels);
-        } catch {
-          return false;
-        }
-      });
+      .filter((ds) => selectorMatchesPod(ds.spec?.selector, pod));
   }
 
   private podAdded(pod: Pod): void {

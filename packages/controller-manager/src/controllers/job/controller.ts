@@ -8,7 +8,7 @@
 import { controllerOf, deepCopy, jsonEqual, labelSelectorAsSelector, parseTime, type Job, type OwnerReference, type Pod } from '@kube-lite/api';
 import { isNotFound, objectKey, runWorkers, splitObjectKey, WorkQueue, type Lister } from '@kube-lite/client';
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
-import { claimObjects, ControllerExpectations, freshOwnerCheck } from '../../controller-utils';
+import { claimObjects, ControllerExpectations, freshOwnerCheck, selectorMatchesPod } from '../../controller-utils';
 import { BackoffStore } from './backoff';
 import { isJobFinished } from './conditions';
 import { JOB_API_VERSION, JOB_KIND, JobSync } from './sync';
@@ -201,14 +201,7 @@ export class JobController extends QueueController {
     return this.jobs
       .namespace(pod.metadata?.namespace ?? '')
       .list()
-      .filter((job) => {
-        try {
-          const selector = labelSelectorAsSelector(job.spec?.selector);
-          return !selector.empty() && selector.matches(pod.metadata?.labels);
-        } catch {
-          return false;
-        }
-      });
+      .filter((job) => selectorMatchesPod(job.spec?.selector, pod));
   }
 
   private podAdded(pod: Pod): void {

@@ -20,7 +20,7 @@ import {
 } from '@kube-lite/api';
 import { isNotFound, objectKey, splitObjectKey, type Lister } from '@kube-lite/client';
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
-import { claimObjects, ControllerExpectations, freshOwnerCheck, isPodActive, podFromTemplate, podsToDelete, slowStartBatch } from '../../controller-utils';
+import { claimObjects, ControllerExpectations, freshOwnerCheck, isPodActive, podFromTemplate, podsToDelete, selectorMatchesPod, slowStartBatch } from '../../controller-utils';
 
 export const REPLICA_SET_CONTROLLER_NAME = 'replicaset';
 /** Most pods created or deleted in one sync (upstream BurstReplicas). */
@@ -184,14 +184,7 @@ export class ReplicaSetController extends QueueController {
     return this.replicaSets
       .namespace(pod.metadata?.namespace ?? '')
       .list()
-      .filter((rs) => {
-        try {
-          const selector = labelSelectorAsSelector(rs.spec?.selector);
-          return !selector.empty() && selector.matches(pod.metadata?.labels);
-        } catch {
-          return false;
-        }
-      });
+      .filter((rs) => selectorMatchesPod(rs.spec?.selector, pod));
   }
 
   private podAdded(pod: Pod): void {

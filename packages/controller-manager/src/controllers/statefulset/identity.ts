@@ -2,8 +2,8 @@
 // its name "<set>-<ordinal>", its labels, its DNS hostname and subdomain, and
 // its PersistentVolumeClaims "<template>-<set>-<ordinal>"; and which owners a
 // claim should carry under the set's PVC retention policy. Pure code.
-import { deepCopy, isPodReady, labelSelectorAsSelector, type OwnerReference, type PersistentVolumeClaim, type Pod, type PodTemplateSpec, type StatefulSet, type Volume } from '@kube-lite/api';
-import { podFromTemplate } from '../../controller-utils';
+import { deepCopy, isPodReady, type OwnerReference, type PersistentVolumeClaim, type Pod, type PodTemplateSpec, type StatefulSet, type Volume } from '@kube-lite/api';
+import { podFromTemplate, selectorMatchesPod } from '../../controller-utils';
 import { CONTROLLER_REVISION_HASH_LABEL } from '../../controller-utils/history';
 
 export const STATEFUL_SET_API_VERSION = 'apps/v1';
@@ -123,12 +123,7 @@ export function identityLabels(pod: Pod): Record<string, string> {
 
 /** Whether the set's selector matches the pod's labels; an empty or invalid selector matches nothing. */
 export function selectorMatches(set: StatefulSet, pod: Pod): boolean {
-  try {
-    const selector = labelSelectorAsSelector(set.spec?.selector);
-    return !selector.empty() && selector.matches(pod.metadata?.labels);
-  } catch {
-    return false;
-  }
+  return selectorMatchesPod(set.spec?.selector, pod);
 }
 
 function ownerRef(owner: { metadata?: { name?: string; uid?: string } }, apiVersion: string, kind: string): OwnerReference {

@@ -14,7 +14,9 @@
 // - every object carries the pod's labels plus the node's name, and this
 //   runtime only ever lists or touches objects of its own node: several
 //   kubelets may share one daemon (the compose cluster), and a restarted
-//   kubelet adopts exactly its own containers.
+//   kubelet adopts exactly its own containers;
+// - optionally, each new sandbox gets a route for the Service range via its
+//   node, so pods reach ClusterIPs through the node's kube-proxy (service-route.ts).
 // Logs are Docker's (json-file, bounded), read through the logs API.
 import fs from 'node:fs';
 import { PassThrough, Readable, pipeline, type Duplex } from 'node:stream';
@@ -50,9 +52,10 @@ import {
   usageFromStats,
   type CreateContext,
 } from './convert';
-import { DockerDaemonError } from './errors';
+import { DockerDaemonError, PodNetworkSetupError } from './errors';
 import { HostPathMapper, ownContainerId, type MountPair } from './host-paths';
 import { DEFAULT_PULL_BACKOFF, ImagePuller, type PullBackOffOptions } from './image-puller';
+import { SERVICE_ROUTE_CIDR_ENVIRONMENT, serviceRoute, serviceRouteCommand, type ServiceRoute } from './service-route';
 import { ByteLimiter, FrameDecoder, FrameMerger } from './streams';
 
 export const DEFAULT_DOCKER_ENDPOINT = 'unix:///var/run/docker.sock';
@@ -78,7 +81,17 @@ export interface DockerRuntimeOptions {
   eventsReconnectMs?: number;
   /** A dockerode client to use instead of one built from `endpoint` (tests). */
   docker?: Docker;
+  /**
+   * A route every new sandbox gets: the Service range via this node's address
+   * on the pod network, where the node's kube-proxy serves ClusterIPs. No route
+   * when absent. connect() fills it from $KUBE_LITE_SERVICE_ROUTE_CIDR and the
+   * kubelet's own container address; the pause image needs `ip` (busybox's will do).
+   */
+  serviceRoute?: ServiceRoute;
 }
+
+/** Time an exec of the runtime's own (the sandbox's route) may take before the sandbox is given up. */
+const SETUP_EXEC_TIMEOUT_MS = 10_000;
 
 /** dockerode options for an endpoint string. */
 export function dockerConnection(endpoint: string): Docker.DockerOptions {
@@ -145,18 +158,20 @@ export class DockerRuntime implements ContainerRuntime {
     }
     let hostPaths = options.hostPaths;
     let podNetwork = options.podNetwork;
-    if (hostPaths === undefined || podNetwork === undefined) {
-      const self = await inspectOwnContainer(docker);
-      hostPaths ??= new HostPathMapper(self?.mounts ?? []);
-      podNetwork ??= self?.networks[0] ?? 'bridge';
-    }
+    const serviceRouteCidr = options.serviceRoute === undefined ? process.env[SERVICE_ROUTE_CIDR_ENVIRONMENT] || undefined : undefined;
+    const self = hostPaths === undefined || podNetwork === undefined || serviceRouteCidr !== undefined ? await inspectOwnContainer(docker) : undefined;
+    hostPaths ??= new HostPathMapper(self?.mounts ?? []);
+    podNetwork ??= self?.networks[0]?.name ?? 'bridge';
     const network = await docker
       .getNetwork(podNetwork)
       .inspect()
       .catch((error: unknown) => {
         throw new DockerDaemonError('pod network', `network "${podNetwork}" not found: ${messageOf(error)}`, { cause: error });
       });
-    return new DockerRuntime({ ...options, docker, hostPaths, podNetwork: (network as { Name?: string }).Name ?? podNetwork });
+    const networkName = (network as { Name?: string }).Name ?? podNetwork;
+    // The next hop is this node's own address on the pod network: the kubelet shares its container with kube-proxy.
+    const route = options.serviceRoute ?? (serviceRouteCidr === undefined ? undefined : serviceRoute(serviceRouteCidr, self?.networks.find((entry) => entry.name === networkName)?.address));
+    return new DockerRuntime({ ...options, docker, hostPaths, podNetwork: networkName, serviceRoute: route });
   }
 
   constructor(private readonly options: DockerRuntimeOptions) {
@@ -204,7 +219,21 @@ export class DockerRuntime implements ContainerRuntime {
       await created.remove({ force: true }).catch(() => undefined);
       throw new DockerDaemonError('start pod sandbox', messageOf(error), { cause: error });
     }
+    if (this.options.serviceRoute) {
+      try {
+        await this.addServiceRoute(created.id, this.options.serviceRoute);
+      } catch (error) {
+        // A pod that cannot reach its Services is not started: the kubelet retries with a new sandbox.
+        await created.remove({ force: true }).catch(() => undefined);
+        throw error;
+      }
+    }
     return created.id;
+  }
+
+  /** The route set in every new sandbox (undefined: none). */
+  get serviceRoute(): ServiceRoute | undefined {
+    return this.options.serviceRoute;
   }
 
   async stopPodSandbox(sandboxId: string): Promise<void> {
@@ -419,6 +448,45 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   // ---- internals ----
+
+  /**
+   * Runs `ip route replace <range> via <node>` in the sandbox as root with
+   * every capability for this one process (an exec's own privileges): the
+   * sandbox and the pod's containers keep none of them.
+   */
+  private async addServiceRoute(sandboxId: string, route: ServiceRoute): Promise<void> {
+    const command = serviceRouteCommand(route);
+    let output = '';
+    let exitCode: number;
+    try {
+      const exec = await this.docker.getContainer(sandboxId).exec({ Cmd: command, User: '0', Privileged: true, AttachStdout: true, AttachStderr: true, Tty: false });
+      const stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
+      const decoder = new FrameDecoder((_stream, payload) => {
+        if (output.length < 4096) output += payload.toString();
+      });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          stream.destroy();
+          reject(new Error(`no end within ${SETUP_EXEC_TIMEOUT_MS} ms`));
+        }, SETUP_EXEC_TIMEOUT_MS);
+        const finish = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        stream.on('data', (chunk: Buffer) => decoder.push(chunk));
+        stream.on('end', finish);
+        stream.on('close', finish);
+        stream.on('error', finish);
+      });
+      exitCode = await exitCodeOf(exec);
+    } catch (error) {
+      throw new PodNetworkSetupError(`\`${command.join(' ')}\`: ${messageOf(error)}`, { cause: error });
+    }
+    if (exitCode !== 0) {
+      const hint = exitCode === 127 || /not found|no such file/i.test(output) ? ` (the pause image ${this.context.pauseImage} needs \`ip\`, e.g. busybox's)` : '';
+      throw new PodNetworkSetupError(`\`${command.join(' ')}\` exited ${exitCode}: ${output.trim() || 'no output'}${hint}`);
+    }
+  }
 
   private ownLabels(type: 'podsandbox' | 'container'): string[] {
     return labelFilters(ownershipLabels(this.context, type));
@@ -679,8 +747,8 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number> {
   return 255;
 }
 
-/** The kubelet's own container: its mounts (for bind-mount paths) and networks; undefined on a host. */
-async function inspectOwnContainer(docker: Docker): Promise<{ mounts: MountPair[]; networks: string[] } | undefined> {
+/** The kubelet's own container: its mounts (for bind-mount paths) and networks with its address on each; undefined on a host. */
+async function inspectOwnContainer(docker: Docker): Promise<{ mounts: MountPair[]; networks: { name: string; address: string | undefined }[] } | undefined> {
   let mountinfo: string;
   try {
     mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
@@ -693,7 +761,7 @@ async function inspectOwnContainer(docker: Docker): Promise<{ mounts: MountPair[
     const self = await docker.getContainer(id).inspect();
     return {
       mounts: (self.Mounts ?? []).map((mount) => ({ source: mount.Source, destination: mount.Destination })),
-      networks: Object.keys(self.NetworkSettings?.Networks ?? {}),
+      networks: Object.entries(self.NetworkSettings?.Networks ?? {}).map(([name, settings]) => ({ name, address: settings.IPAddress || undefined })),
     };
   } catch {
     // A container id from another daemon (docker-in-docker without the socket): paths as they are.

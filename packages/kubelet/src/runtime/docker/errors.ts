@@ -34,3 +34,11 @@ export class DockerDaemonError extends RuntimeError {
     this.name = 'DockerDaemonError';
   }
 }
+
+/** A new pod sandbox's network could not be set up (its route to the Service range); the sandbox is removed. */
+export class PodNetworkSetupError extends RuntimeError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`pod sandbox network: ${detail}`, 'CreatePodSandboxError', options);
+    this.name = 'PodNetworkSetupError';
+  }
+}
