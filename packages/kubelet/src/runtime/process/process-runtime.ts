@@ -148,6 +148,8 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly containersById = new Map<string, ContainerRecord>();
   private readonly sandboxesByPod = new LabelIndex(POD_UID_LABEL);
   private readonly containersByPod = new LabelIndex(POD_UID_LABEL);
+  /** Container ids per sandbox id: a sandbox's containers are found even when they do not carry the pod-uid label. */
+  private readonly containersBySandbox = new Map<string, Set<string>>();
   private readonly live = new Map<string, LiveContainer>();
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
   private readonly cpuSamples = new Map<string, { timeMs: number; cpuNanoSeconds: number }>();
@@ -378,6 +380,9 @@ export class ProcessRuntime implements ContainerRuntime {
     this.state.containers = this.state.containers.filter((candidate) => candidate.status.id !== containerId);
     this.containersById.delete(containerId);
     this.containersByPod.delete(containerId, record.status.labels);
+    const siblings = this.containersBySandbox.get(record.status.sandboxId);
+    siblings?.delete(containerId);
+    if (siblings?.size === 0) this.containersBySandbox.delete(record.status.sandboxId);
     this.cpuSamples.delete(containerId);
     this.save();
   }
@@ -677,6 +682,12 @@ export class ProcessRuntime implements ContainerRuntime {
   private indexContainer(record: ContainerRecord): void {
     this.containersById.set(record.status.id, record);
     this.containersByPod.add(record.status.id, record.status.labels);
+    let siblings = this.containersBySandbox.get(record.status.sandboxId);
+    if (!siblings) {
+      siblings = new Set();
+      this.containersBySandbox.set(record.status.sandboxId, siblings);
+    }
+    siblings.add(record.status.id);
   }
 
   /** The sandboxes the filter can match: by id or pod uid through the indexes, else all. */
@@ -701,11 +712,9 @@ export class ProcessRuntime implements ContainerRuntime {
     return ids.flatMap((id) => this.containersById.get(id) ?? []);
   }
 
-  /** A sandbox's containers; they carry its pod-uid label, so the index narrows the search. */
+  /** A sandbox's containers, whatever labels they carry. */
   private sandboxContainers(sandbox: PodSandbox): ContainerRecord[] {
-    const ids = this.containersByPod.candidates(sandbox.labels);
-    const candidates = ids ? ids.flatMap((id) => this.containersById.get(id) ?? []) : this.state.containers;
-    return candidates.filter((record) => record.status.sandboxId === sandbox.id);
+    return [...(this.containersBySandbox.get(sandbox.id) ?? [])].flatMap((id) => this.containersById.get(id) ?? []);
   }
 
   private sandbox(sandboxId: string): PodSandbox {
