@@ -256,8 +256,8 @@ test('a worker dies: its node turns NotReady, within 30 s all replicas run on th
     expect(Date.now() - notReadyAtMs).toBeLessThanOrEqual(30_000);
   } finally {
     tally = await probe.stop();
+    console.log(`ingress probe during the worker kill: ${tally.ok}/${tally.sent} HTTP 200, ${tally.timedOut} hung (> ${PROBE_TIMEOUT_MS} ms)${tally.failures.length > 0 ? `\n  ${tally.failures.join('\n  ')}` : ''}`);
   }
-  console.log(`ingress probe during the worker kill: ${tally.ok}/${tally.sent} HTTP 200, ${tally.timedOut} hung (> ${PROBE_TIMEOUT_MS} ms)${tally.failures.length > 0 ? `\n  ${tally.failures.join('\n  ')}` : ''}`);
   expect(tally.sent).toBeGreaterThanOrEqual(50);
   expect(tally.timedOut).toBe(0);
   expect(tally.ok / tally.sent).toBeGreaterThanOrEqual(0.99);

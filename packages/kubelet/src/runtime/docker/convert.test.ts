@@ -125,6 +125,15 @@ describe('sandboxCreateOptions', () => {
     expect(options.HostConfig?.Mounts).toEqual([{ Type: 'volume', Source: 'kube-lite-mem-uid-1-cache', Target: '/.kube-lite/memory/cache', VolumeOptions: { NoCopy: true } }]);
   });
 
+  test.each([
+    ['with a service route, NET_ADMIN for the runtime\'s route exec', { cidr: '10.96.0.0/12', via: '172.18.0.5' }, ['NET_ADMIN']],
+    ['without one, no added capability', undefined, undefined],
+  ])('%s', (_name, serviceRoute, capabilities) => {
+    const options = sandboxCreateOptions(sandboxConfig, { ...context, ...(serviceRoute ? { serviceRoute } : {}) });
+    expect(options.HostConfig?.CapAdd).toEqual(capabilities);
+    expect(options.User).toBeUndefined();
+  });
+
   test('a host name longer than 63 bytes is cut', () => {
     expect(sandboxCreateOptions({ ...sandboxConfig, hostname: 'a'.repeat(70) }, context).Hostname).toBe('a'.repeat(63));
   });

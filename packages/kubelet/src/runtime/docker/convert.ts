@@ -6,6 +6,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { CONTAINER_NAME_LABEL, CONTAINER_RESTART_COUNT_LABEL, NODE_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from '../labels';
 import type { ContainerConfig, ContainerState, ContainerStatus, Mount, PodSandbox, PodSandboxConfig, PullPolicy } from '../runtime';
+import type { ServiceRoute } from './service-route';
 
 /** "podsandbox" or "container": upstream dockershim's key, so `docker ps --filter` habits carry over. */
 export const DOCKER_TYPE_LABEL = 'io.kubernetes.docker.type';
@@ -50,6 +51,8 @@ export interface CreateContext {
   hostPathOf: (kubeletPath: string) => string;
   /** Per-container json-file log cap: docker keeps two files of this size. */
   logMaxSizeBytes: number;
+  /** The route new sandboxes get to the Service range (service-route.ts); none when absent. */
+  serviceRoute?: ServiceRoute;
 }
 
 /** Docker names: [a-zA-Z0-9][a-zA-Z0-9_.-]*; pod and container names already fit, this is a guard. */
@@ -178,6 +181,9 @@ export function sandboxCreateOptions(config: PodSandboxConfig, context: CreateCo
       Init: true,
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       LogConfig: logConfig(context),
+      // For the runtime's root exec that adds the service route (an exec gets the container's capabilities).
+      // The sandbox's own process runs as nobody with none effective; the pod's containers do not inherit it.
+      ...(context.serviceRoute ? { CapAdd: ['NET_ADMIN'] } : {}),
       // The pod's containers join this network namespace and share its resolv.conf: DNS is set here only.
       ...(config.dns ? { Dns: config.dns.servers, DnsSearch: config.dns.searches, DnsOptions: config.dns.options } : {}),
       ...(config.memoryVolumes && config.memoryVolumes.length > 0

@@ -142,6 +142,31 @@ test('a pod: sandbox IP, shared volume, logs, exec, stats, events, stop and remo
   await runtime.removePodSandbox(sandboxId);
 }, 60_000);
 
+test('with a service route, a new sandbox routes the range via the node, and its containers cannot change routes', async () => {
+  if (skipReason) return;
+  const network = await docker.getNetwork(networkName).inspect();
+  const gateway = (network as { IPAM?: { Config?: { Gateway?: string }[] } }).IPAM?.Config?.[0]?.Gateway;
+  expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  const routed = await DockerRuntime.connect({ nodeName: 'node-routed', podNetwork: networkName, serviceRoute: { cidr: '10.250.0.0/16', via: gateway as string } });
+  const labels = { ...podLabels('u-route'), [NODE_NAME_LABEL]: 'node-routed' };
+  const sandboxId = await routed.runPodSandbox({ name: 'pod-u-route', namespace: 'default', uid: 'u-route', attempt: 0, hostname: 'pod-u-route', labels, logDirectory: '/tmp/logs' });
+  try {
+    const id = await routed.createContainer(sandboxId, { ...containerConfig('u-route', 'app', { command: ['sleep', '60'] }), labels: { ...labels, [CONTAINER_NAME_LABEL]: 'app' } });
+    await routed.startContainer(id);
+    const run = async (script: string) => {
+      const session = await routed.exec(id, { command: ['sh', '-c', script], stdin: false, tty: false });
+      const [output, , exit] = await Promise.all([text(session.stdout), text(session.stderr), session.exited]);
+      return { output, exitCode: exit.exitCode };
+    };
+    expect((await run('ip route')).output).toContain(`10.250.0.0/16 via ${gateway}`);
+    // The capability was the runtime's exec's: the pod's own root has none.
+    expect((await run(`ip route add 10.251.0.0/16 via ${gateway}`)).exitCode).not.toBe(0);
+  } finally {
+    await routed.removePodSandbox(sandboxId);
+    await routed.close();
+  }
+}, 60_000);
+
 test.each([
   { name: 'a missing executable is a start error', overrides: { command: ['/no/such/program'] }, expected: { state: 'exited', reason: 'StartError' } },
   { name: 'a zero exit is Completed', overrides: { command: ['true'] }, expected: { state: 'exited', reason: 'Completed', exitCode: 0 } },

@@ -183,6 +183,7 @@ export class DockerRuntime implements ContainerRuntime {
       pauseImage: options.pauseImage ?? DEFAULT_PAUSE_IMAGE,
       hostPathOf: (kubeletPath) => hostPaths.toHost(kubeletPath),
       logMaxSizeBytes: options.logMaxSizeBytes ?? 10 * 1024 * 1024,
+      ...(options.serviceRoute ? { serviceRoute: options.serviceRoute } : {}),
     };
     this.puller = new ImagePuller(
       {
@@ -450,16 +451,17 @@ export class DockerRuntime implements ContainerRuntime {
   // ---- internals ----
 
   /**
-   * Runs `ip route replace <range> via <node>` in the sandbox as root with
-   * every capability for this one process (an exec's own privileges): the
-   * sandbox and the pod's containers keep none of them.
+   * Runs `ip route replace <range> via <node>` in the sandbox as root, with
+   * the NET_ADMIN the sandbox was created with (not a privileged exec: a
+   * daemon without every capability refuses those). The sandbox's own process
+   * runs as nobody, and the pod's containers get their own capabilities.
    */
   private async addServiceRoute(sandboxId: string, route: ServiceRoute): Promise<void> {
     const command = serviceRouteCommand(route);
     let output = '';
     let exitCode: number;
     try {
-      const exec = await this.docker.getContainer(sandboxId).exec({ Cmd: command, User: '0', Privileged: true, AttachStdout: true, AttachStderr: true, Tty: false });
+      const exec = await this.docker.getContainer(sandboxId).exec({ Cmd: command, User: '0', AttachStdout: true, AttachStderr: true, Tty: false });
       const stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
       const decoder = new FrameDecoder((_stream, payload) => {
         if (output.length < 4096) output += payload.toString();
