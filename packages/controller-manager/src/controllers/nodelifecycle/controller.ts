@@ -53,7 +53,12 @@ export class NodeLifecycleController extends QueueController {
     this.pods = podInformer.lister;
     nodeInformer.addEventHandler({
       onAdd: (node) => this.queue.add(nodeKey(node.metadata?.name ?? '')),
-      onUpdate: (_old, node) => this.queue.add(nodeKey(node.metadata?.name ?? '')),
+      onUpdate: (old, node) => {
+        this.queue.add(nodeKey(node.metadata?.name ?? ''));
+        // The taint manager's trigger: pods are looked at once the cache holds the new NoExecute taints
+        // (queued from the write instead, a pod could be synced against the old node and never again).
+        if (!jsonEqual(noExecuteKeys(old), noExecuteKeys(node))) for (const pod of this.pods.byIndex(NODE_NAME_INDEX, node.metadata?.name ?? '')) this.queue.add(podKey(pod));
+      },
       onDelete: (object) => this.health.delete(deletedObject(object).metadata?.name ?? ''),
     });
     leaseInformer.addEventHandler({
@@ -106,9 +111,8 @@ export class NodeLifecycleController extends QueueController {
     }
     const taints = desiredTaints(node, formatTime(now));
     if (jsonEqual(node.spec?.taints ?? [], taints)) return;
-    const noExecute = (list: readonly Taint[]): string[] => list.filter((taint) => taint.effect === 'NoExecute').map((taint) => taint.key).sort();
-    const before = noExecute(node.spec?.taints ?? []);
-    const after = noExecute(taints);
+    const before = noExecuteKeys(node);
+    const after = noExecuteKeys({ spec: { taints } });
     // The resourceVersion makes the patch conditional: taints set by others meanwhile are not lost.
     const patch = { metadata: { resourceVersion: node.metadata?.resourceVersion }, spec: { taints: taints.length > 0 ? taints : null } };
     try {
@@ -119,7 +123,6 @@ export class NodeLifecycleController extends QueueController {
       throw error;
     }
     this.logger.info('node taints updated', { controller: this.name, node: name, noExecuteBefore: before, noExecuteAfter: after, taints: taints.map((taint) => `${taint.key}:${taint.effect}`) });
-    if (!jsonEqual(before, after)) for (const pod of this.pods.byIndex(NODE_NAME_INDEX, name)) this.queue.add(podKey(pod));
   }
 
   /** Records the node's latest Lease renewal and heartbeat; true when neither changed within the grace period. */
@@ -165,6 +168,14 @@ export class NodeLifecycleController extends QueueController {
     const tainted = this.nodes.get(undefined, nodeName)?.spec?.taints?.some((taint) => taint.effect === 'NoExecute') ?? false;
     if (tainted) this.queue.add(podKey(pod));
   }
+}
+
+/** The keys of a node's NoExecute taints, sorted. */
+function noExecuteKeys(node: Pick<Node, 'spec'>): string[] {
+  return (node.spec?.taints ?? [])
+    .filter((taint: Taint) => taint.effect === 'NoExecute')
+    .map((taint) => taint.key)
+    .sort();
 }
 
 /** Sets the kubelet-owned conditions to Unknown; true when anything changed. */
