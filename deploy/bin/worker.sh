@@ -17,7 +17,7 @@
 # route on lo; the container has NET_ADMIN), kube-proxy serves each ClusterIP
 # at its real address (userspace mode, --service-address cluster-ip), and the
 # kubelet's Docker runtime gives every new pod sandbox the route
-# "<range> via <this node>" ($KUBE_LITE_SERVICE_ROUTE_CIDR). A pod's
+# "<range> via <this node>" (--service-route-cidr). A pod's
 # connection to a ClusterIP thus goes to its own node's kube-proxy, which
 # forwards it to a ready endpoint. SERVICE_CLUSTER_IP_RANGE must match the API
 # server's --service-cluster-ip-range; empty turns the routes off.
@@ -33,9 +33,10 @@ SERVICE_CLUSTER_IP_RANGE="${SERVICE_CLUSTER_IP_RANGE-10.96.0.0/12}"
 NODE_IP="${NODE_IP:-$(node -e 'const address = Object.values(require("os").networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal); process.stdout.write(address ? address.address : "")')}"
 : "${NODE_IP:?cannot find the IPv4 address of this container; set NODE_IP}"
 
+service_route_flags=""
 if [ -n "$SERVICE_CLUSTER_IP_RANGE" ]; then
   if ip route replace local "$SERVICE_CLUSTER_IP_RANGE" dev lo; then
-    export KUBE_LITE_SERVICE_ROUTE_CIDR="$SERVICE_CLUSTER_IP_RANGE"
+    service_route_flags="--service-route-cidr $SERVICE_CLUSTER_IP_RANGE"
   else
     echo "worker $NODE_NAME: cannot make $SERVICE_CLUSTER_IP_RANGE local (needs \`ip\` and NET_ADMIN); pods will not reach ClusterIPs" >&2
   fi
@@ -50,6 +51,7 @@ kubelet \
   --node-status-update-frequency "${NODE_STATUS_UPDATE_FREQUENCY:-2s}" \
   --cluster-dns "$NODE_IP" \
   --cluster-domain "$CLUSTER_DOMAIN" \
+  $service_route_flags \
   "$@" &
 kubelet_pid=$!
 

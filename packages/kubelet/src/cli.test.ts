@@ -98,6 +98,11 @@ describe('parseKubeletFlags', () => {
       argv: ['--master', 'x:1', '--insecure', '--cluster-dns', '10.96.0.10,10.96.0.11', '--cluster-dns', '172.18.0.4', '--cluster-domain', 'Example.Internal.'],
       expected: { clusterDns: ['10.96.0.10', '10.96.0.11', '172.18.0.4'], clusterDomain: 'example.internal' },
     },
+    {
+      name: 'docker runtime: pods route the Service range via this node',
+      argv: ['--master', 'x:1', '--insecure', '--container-runtime', 'docker', '--service-route-cidr', '10.96.0.0/12'],
+      expected: { serviceRouteCidr: '10.96.0.0/12' },
+    },
   ];
   it.each(cases)('$name', ({ argv, expected }) => {
     expect(parseKubeletFlags(argv, environment)).toMatchObject(expected);

@@ -59,6 +59,8 @@ export interface KubeletFlags {
   clusterDns: string[];
   /** --cluster-domain: the cluster's DNS domain, for the pods' search list. */
   clusterDomain: string;
+  /** --service-route-cidr: the Service range every docker-runtime pod routes via this node (where kube-proxy serves ClusterIPs). */
+  serviceRouteCidr: string | undefined;
   logLevel: LogLevel;
 }
 
@@ -181,6 +183,7 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
     .option('--max-pods <count>', 'pods this node runs at most', integerFlag('max-pods', 1), 110)
     .option('--cluster-dns <ips>', 'IPs of the cluster DNS servers that pods with dnsPolicy ClusterFirst use (comma-separated; docker runtime: the process runtime cannot give a host process its own resolv.conf)', clusterDnsFlag)
     .option('--cluster-domain <domain>', 'the cluster\'s DNS domain: pods search <namespace>.svc.<domain>, svc.<domain> and <domain>', 'cluster.local')
+    .option('--service-route-cidr <cidr>', 'docker runtime: give every pod a route for this Service range via this node, whose kube-proxy serves the ClusterIPs (the API server\'s --service-cluster-ip-range); no route when unset')
     .option('--log-level <level>', 'debug, info, warn or error', 'info');
   try {
     program.parse([...argv], { from: 'user' });
@@ -222,6 +225,7 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
     maxPods: number;
     clusterDns?: string[];
     clusterDomain: string;
+    serviceRouteCidr?: string;
     logLevel: string;
   }>();
 
@@ -276,6 +280,7 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
     nodeLabels: options.nodeLabels ?? {},
     clusterDns: options.clusterDns ?? [],
     clusterDomain,
+    serviceRouteCidr: options.serviceRouteCidr,
     logLevel: options.logLevel as LogLevel,
   };
 }
@@ -336,7 +341,7 @@ async function main(): Promise<void> {
   const client = new GrpcApiClient({ ...flags.connection, logger });
   const runtime =
     flags.containerRuntime === 'docker'
-      ? await DockerRuntime.connect({ nodeName: flags.nodeName, endpoint: flags.dockerEndpoint, podNetwork: flags.podNetwork })
+      ? await DockerRuntime.connect({ nodeName: flags.nodeName, endpoint: flags.dockerEndpoint, podNetwork: flags.podNetwork, serviceRouteCidr: flags.serviceRouteCidr })
       : new ProcessRuntime({ stateDirectory: path.join(flags.rootDirectory, 'runtime'), podAddressBlock: flags.podIPBlock });
   const kubelet = new Kubelet({
     client,

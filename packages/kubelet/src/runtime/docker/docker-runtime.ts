@@ -55,7 +55,7 @@ import {
 import { DockerDaemonError, PodNetworkSetupError } from './errors';
 import { HostPathMapper, ownContainerId, type MountPair } from './host-paths';
 import { DEFAULT_PULL_BACKOFF, ImagePuller, type PullBackOffOptions } from './image-puller';
-import { SERVICE_ROUTE_CIDR_ENVIRONMENT, serviceRoute, serviceRouteCommand, type ServiceRoute } from './service-route';
+import { serviceRoute, serviceRouteCommand, type ServiceRoute } from './service-route';
 import { ByteLimiter, FrameDecoder, FrameMerger } from './streams';
 
 export const DEFAULT_DOCKER_ENDPOINT = 'unix:///var/run/docker.sock';
@@ -84,10 +84,12 @@ export interface DockerRuntimeOptions {
   /**
    * A route every new sandbox gets: the Service range via this node's address
    * on the pod network, where the node's kube-proxy serves ClusterIPs. No route
-   * when absent. connect() fills it from $KUBE_LITE_SERVICE_ROUTE_CIDR and the
-   * kubelet's own container address; the pause image needs `ip` (busybox's will do).
+   * when absent. connect() builds it from `serviceRouteCidr` and the kubelet's
+   * own container address; the pause image needs `ip` (busybox's will do).
    */
   serviceRoute?: ServiceRoute;
+  /** connect(): the Service range for `serviceRoute` (the kubelet's --service-route-cidr). */
+  serviceRouteCidr?: string;
 }
 
 /** Time an exec of the runtime's own (the sandbox's route) may take before the sandbox is given up. */
@@ -158,7 +160,7 @@ export class DockerRuntime implements ContainerRuntime {
     }
     let hostPaths = options.hostPaths;
     let podNetwork = options.podNetwork;
-    const serviceRouteCidr = options.serviceRoute === undefined ? process.env[SERVICE_ROUTE_CIDR_ENVIRONMENT] || undefined : undefined;
+    const serviceRouteCidr = options.serviceRoute === undefined ? options.serviceRouteCidr || undefined : undefined;
     const self = hostPaths === undefined || podNetwork === undefined || serviceRouteCidr !== undefined ? await inspectOwnContainer(docker) : undefined;
     hostPaths ??= new HostPathMapper(self?.mounts ?? []);
     podNetwork ??= self?.networks[0]?.name ?? 'bridge';

@@ -2,5 +2,5 @@
 export { DEFAULT_DOCKER_ENDPOINT, DEFAULT_PAUSE_IMAGE, DockerRuntime, dockerConnection, type DockerRuntimeOptions } from './docker-runtime';
 export { defaultPullPolicy, type ContainerResources, type DockerContainerExtras, type PullPolicy } from './convert';
 export { DockerDaemonError, ImageNeverPullError, ImagePullBackOffError, ImagePullError, PodNetworkSetupError } from './errors';
-export { SERVICE_ROUTE_CIDR_ENVIRONMENT, ServiceRouteError, serviceRoute, serviceRouteCommand, type ServiceRoute } from './service-route';
+export { ServiceRouteError, serviceRoute, serviceRouteCommand, type ServiceRoute } from './service-route';
 export { HostPathMapper, ownContainerId, type MountPair } from './host-paths';

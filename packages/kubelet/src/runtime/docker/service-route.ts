@@ -8,9 +8,6 @@
 // range local to the worker). Pure: what to run, and checks of the input.
 import { RuntimeError } from '../errors';
 
-/** The environment variable the kubelet binary reads the service range from (the compose workers set it). */
-export const SERVICE_ROUTE_CIDR_ENVIRONMENT = 'KUBE_LITE_SERVICE_ROUTE_CIDR';
-
 export interface ServiceRoute {
   /** The Service ClusterIP range, e.g. 10.96.0.0/12 (the API server's --service-cluster-ip-range). */
   cidr: string;
