@@ -497,6 +497,18 @@ export class EtcdCluster {
     }
   }
 
+  private async allMembersPublished(endpoints: readonly string[], count: number): Promise<boolean> {
+    const result = await this.etcdctl(['member', 'list', '-w', 'json'], { endpoints, commandTimeoutMs: 1000 });
+    if (result.code !== 0) return false;
+    try {
+      const list = JSON.parse(result.stdout) as { members?: { name?: string; clientURLs?: string[] }[] };
+      const published = (list.members ?? []).filter((member) => (member.name ?? '') !== '' && (member.clientURLs ?? []).length > 0);
+      return published.length >= count;
+    } catch {
+      return false;
+    }
+  }
+
   private async waitForHealthy(members: readonly MemberProcess[]): Promise<void> {
     const timeoutMs = this.options.startTimeoutMs ?? 30000;
     const startedMs = Date.now();
@@ -510,7 +522,9 @@ export class EtcdCluster {
         );
       }
       last = await this.etcdctl(['endpoint', 'health'], { endpoints, commandTimeoutMs: 1000 });
-      if (last.code === 0) return;
+      // Healthy, and every member has published its name and client URLs (a member's first attempt may wait out a
+      // request timeout when its proposal was dropped before it knew the leader), so member lists are complete.
+      if (last.code === 0 && (await this.allMembersPublished(endpoints, members.length))) return;
       if (Date.now() - startedMs > timeoutMs) {
         throw new EtcdClusterStartError(
           `${this.implementation} members ${members.map((member) => member.name).join(', ')} not healthy after ${timeoutMs} ms: ` +
