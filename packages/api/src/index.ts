@@ -115,6 +115,7 @@ export {
 } from './pods';
 export { POD_TEMPLATE_HASH_LABEL, podTemplateHash, podTemplatesEqualIgnoringHash, semanticEqual } from './semantic';
 export * from './storage';
+export { nodeSelectorMapMatches, nodeSelectorTermMatches, nodeSelectorTermsMatch } from './node-selector';
 export { isValidTimeZone, parseSchedule, ScheduleError, type CronSchedule } from './cron-schedule';
 
 // Patches.

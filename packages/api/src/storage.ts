@@ -2,7 +2,8 @@
 // VolumeBinding plugin and the kubelet share about claims, volumes and
 // storage classes: upstream's annotation names and the few rules all of them
 // must read the same way.
-import type { Node, NodeSelectorRequirement, PersistentVolume, PersistentVolumeClaim } from './types/core';
+import { nodeSelectorTermsMatch } from './node-selector';
+import type { Node, PersistentVolume, PersistentVolumeClaim } from './types/core';
 import type { StorageClass, VolumeBindingMode } from './types/storage';
 import { parseTime } from './time';
 
@@ -79,31 +80,6 @@ export function isClaimBound(claim: PersistentVolumeClaim): boolean {
   return (claim.spec?.volumeName ?? '') !== '' && claim.status?.phase === 'Bound';
 }
 
-function requirementMatches(requirement: NodeSelectorRequirement, values: Readonly<Record<string, string>>): boolean {
-  const has = Object.prototype.hasOwnProperty.call(values, requirement.key);
-  const value = values[requirement.key];
-  const wanted = requirement.values ?? [];
-  switch (requirement.operator) {
-    case 'In':
-      return has && wanted.includes(value ?? '');
-    case 'NotIn':
-      return !has || !wanted.includes(value ?? '');
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-    case 'Lt': {
-      const integer = /^[+-]?[0-9]+$/;
-      const bound = wanted[0];
-      if (value === undefined || bound === undefined || !integer.test(value) || !integer.test(bound)) return false;
-      return requirement.operator === 'Gt' ? BigInt(value) > BigInt(bound) : BigInt(value) < BigInt(bound);
-    }
-    default:
-      return false;
-  }
-}
-
 /**
  * Whether a volume may be used on the node: true without node affinity;
  * otherwise one of its required terms (ORed) must match every one of its
@@ -112,13 +88,5 @@ function requirementMatches(requirement: NodeSelectorRequirement, values: Readon
  */
 export function volumeNodeAffinityAllows(volume: PersistentVolume, node: Node): boolean {
   const terms = volume.spec?.nodeAffinity?.required?.nodeSelectorTerms;
-  if (terms === undefined) return true;
-  const labels = node.metadata?.labels ?? {};
-  const fields = { 'metadata.name': node.metadata?.name ?? '' };
-  return terms.some((term) => {
-    const expressions = term.matchExpressions ?? [];
-    const fieldRequirements = term.matchFields ?? [];
-    if (expressions.length === 0 && fieldRequirements.length === 0) return false;
-    return expressions.every((requirement) => requirementMatches(requirement, labels)) && fieldRequirements.every((requirement) => requirementMatches(requirement, fields));
-  });
+  return terms === undefined || nodeSelectorTermsMatch(terms, node);
 }

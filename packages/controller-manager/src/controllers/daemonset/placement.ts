@@ -7,11 +7,11 @@
 import {
   deepCopy,
   newControllerRef,
+  nodeSelectorMapMatches,
+  nodeSelectorTermsMatch,
   type Affinity,
   type DaemonSet,
   type Node,
-  type NodeSelectorRequirement,
-  type NodeSelectorTerm,
   type Pod,
   type PodSpec,
   type Taint,
@@ -63,45 +63,10 @@ function untolerated(taints: readonly Taint[], tolerations: readonly Toleration[
   return taints.some((taint) => effects.includes(taint.effect) && !tolerations.some((toleration) => tolerates(toleration, taint)));
 }
 
-function requirementMatches(requirement: NodeSelectorRequirement, values: Readonly<Record<string, string>>): boolean {
-  const has = Object.prototype.hasOwnProperty.call(values, requirement.key);
-  const value = values[requirement.key] ?? '';
-  const listed = requirement.values ?? [];
-  switch (requirement.operator) {
-    case 'In':
-      return has && listed.includes(value);
-    case 'NotIn':
-      return !has || !listed.includes(value);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-    case 'Lt': {
-      if (!has || listed.length !== 1 || !/^[+-]?\d+$/.test(value) || !/^[+-]?\d+$/.test(listed[0] ?? '')) return false;
-      const actual = BigInt(value);
-      const bound = BigInt(listed[0] ?? '0');
-      return requirement.operator === 'Gt' ? actual > bound : actual < bound;
-    }
-    default:
-      return false;
-  }
-}
-
-/** A term matches when all its requirements do; an empty term matches nothing (upstream nodeaffinity). */
-function termMatches(term: NodeSelectorTerm, node: Node): boolean {
-  const expressions = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (expressions.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata?.labels ?? {};
-  return expressions.every((requirement) => requirementMatches(requirement, labels)) && fields.every((requirement) => requirementMatches(requirement, { 'metadata.name': node.metadata?.name ?? '' }));
-}
-
 function nodeAffinityMatches(spec: PodSpec, node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [key, value] of Object.entries(spec.nodeSelector ?? {})) if (labels[key] !== value) return false;
+  if (!nodeSelectorMapMatches(spec.nodeSelector ?? {}, node)) return false;
   const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  return terms === undefined || terms.some((term) => termMatches(term, node));
+  return terms === undefined || nodeSelectorTermsMatch(terms, node);
 }
 
 export interface NodeVerdict {

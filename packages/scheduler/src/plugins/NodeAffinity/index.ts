@@ -16,7 +16,7 @@ import {
 } from '../../framework';
 import type { NodeInfo, PodInfo } from '../../snapshot';
 import { defaultNormalizeScore } from '../helpers/normalize';
-import { nodeSelectorMapMatches, nodeSelectorTermMatches, nodeSelectorTermsMatch } from '../helpers/node-selector';
+import { nodeSelectorMapMatches, nodeSelectorTermMatches, nodeSelectorTermsMatch } from '@kube-lite/api';
 
 export const NAME = 'NodeAffinity';
 export const REASON_POD = "node(s) didn't match Pod's node affinity/selector";

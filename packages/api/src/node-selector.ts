@@ -1,8 +1,9 @@
 // Matching nodes against nodeSelector and nodeAffinity terms (upstream
 // component-helpers nodeaffinity): terms are ORed, the requirements of a term
 // ANDed; a malformed requirement makes its term match nothing, and so does an
-// empty term.
-import type { Node, NodeSelectorRequirement, NodeSelectorTerm } from '@kube-lite/api';
+// empty term. Shared by the scheduler (NodeAffinity), the DaemonSet controller
+// and PersistentVolume node affinity.
+import type { Node, NodeSelectorRequirement, NodeSelectorTerm } from './types';
 
 const INTEGER = /^[+-]?[0-9]+$/;
 
