@@ -1,5 +1,6 @@
 // Pod helpers shared by the workload controllers.
-import { deepCopy, isPodTerminal, labelSelectorAsSelector, newControllerRef, type KubeObject, type LabelSelector, type Pod, type PodTemplateSpec } from '@kube-lite/api';
+import type { Lister } from '@kube-lite/client';
+import { deepCopy, isPodTerminal, labelSelectorAsSelector, newControllerRef, type KubeObject, type LabelSelector, type OwnerReference, type Pod, type PodTemplateSpec } from '@kube-lite/api';
 
 /** Pods that count toward a controller's replicas: not finished and not being deleted (upstream IsPodActive). */
 export function isPodActive(pod: Pod): boolean {
@@ -34,4 +35,15 @@ export function selectorMatchesPod(selector: LabelSelector | undefined, pod: Pod
   } catch {
     return false;
   }
+}
+
+/**
+ * The owner a controller reference names, from the owner's cache: same kind,
+ * same name, and the same uid (a recreated owner of that name is not it), as
+ * upstream's resolveControllerRef.
+ */
+export function resolveControllerRef<T extends KubeObject>(owners: Lister<T>, namespace: string, ref: OwnerReference | undefined, kind: string): T | undefined {
+  if (ref === undefined || ref.kind !== kind) return undefined;
+  const owner = owners.get(namespace, ref.name);
+  return owner?.metadata?.uid === ref.uid ? owner : undefined;
 }

@@ -10,6 +10,7 @@ import { isAlreadyExists, isNotFound, objectKey, RESOURCES, splitObjectKey, type
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
 import { finishedConditionOf, isJobFinished, isJobSucceeded } from '../job/conditions';
 import { formatInZone, formatRfc1123Z, isValidTimeZone, localTimeZone, mostRecentScheduleTime, nextScheduleDelayMs, parseSchedule, ScheduleError, type CronSchedule } from './schedule';
+import { resolveControllerRef } from '../../controller-utils';
 
 export const CRONJOB_CONTROLLER_NAME = 'cronjob';
 /** Annotation on a created Job: its nominal start time, RFC 3339 in the CronJob's time zone. */
@@ -304,9 +305,7 @@ export class CronJobController extends QueueController {
   }
 
   private resolve(namespace: string, ref: OwnerReference | undefined): CronJob | undefined {
-    if (ref === undefined || ref.kind !== KIND) return undefined;
-    const cronJob = this.cronJobs.get(namespace, ref.name);
-    return cronJob?.metadata?.uid === ref.uid ? cronJob : undefined;
+    return resolveControllerRef(this.cronJobs, namespace, ref, KIND);
   }
 
   private jobChanged(job: Job): void {

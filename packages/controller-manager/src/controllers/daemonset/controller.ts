@@ -24,7 +24,7 @@ import {
 } from '@kube-lite/api';
 import { isNotFound, objectKey, RESOURCES, splitObjectKey, type Lister } from '@kube-lite/client';
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
-import { claimObjects, ControllerExpectations, freshOwnerCheck, selectorMatchesPod, slowStartBatch } from '../../controller-utils';
+import { claimObjects, ControllerExpectations, freshOwnerCheck, resolveControllerRef, selectorMatchesPod, slowStartBatch } from '../../controller-utils';
 import { CONTROLLER_REVISION_HASH_LABEL, createRevision, sortRevisions, templatePatch } from '../../controller-utils/history';
 import { compareOldestScheduledFirst, DAEMON_SET_API_VERSION, DAEMON_SET_KIND, isPodUpdated, newDaemonPod, nodeShouldRunDaemonPod, targetNodeName } from './placement';
 import { allowsSurge, planRollingUpdate } from './rolling';
@@ -363,9 +363,7 @@ export class DaemonSetController extends QueueController {
   // ---- event handlers ----
 
   private resolve(namespace: string, ref: OwnerReference | undefined): DaemonSet | undefined {
-    if (ref === undefined || ref.kind !== DAEMON_SET_KIND) return undefined;
-    const ds = this.daemonSets.get(namespace, ref.name);
-    return ds?.metadata?.uid === ref.uid ? ds : undefined;
+    return resolveControllerRef(this.daemonSets, namespace, ref, DAEMON_SET_KIND);
   }
 
   private matchingDaemonSets(pod: Pod): DaemonSet[] {

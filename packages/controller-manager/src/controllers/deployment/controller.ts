@@ -6,7 +6,7 @@
 import { controllerOf, deepCopy, labelSelectorAsSelector, type Deployment, type OwnerReference, type Pod, type ReplicaSet } from '@kube-lite/api';
 import { splitObjectKey, type Lister } from '@kube-lite/client';
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
-import { claimObjects, freshOwnerCheck } from '../../controller-utils';
+import { claimObjects, freshOwnerCheck, resolveControllerRef } from '../../controller-utils';
 import { Rollout } from './rollout';
 
 export const DEPLOYMENT_CONTROLLER_NAME = 'deployment';
@@ -101,9 +101,7 @@ export class DeploymentController extends QueueController {
   }
 
   private resolve(namespace: string, ref: OwnerReference | undefined): Deployment | undefined {
-    if (ref === undefined || ref.kind !== 'Deployment') return undefined;
-    const d = this.deployments.get(namespace, ref.name);
-    return d?.metadata?.uid === ref.uid ? d : undefined;
+    return resolveControllerRef(this.deployments, namespace, ref, 'Deployment');
   }
 
   private replicaSetChanged(rs: ReplicaSet): void {

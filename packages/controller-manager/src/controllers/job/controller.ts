@@ -8,7 +8,7 @@
 import { controllerOf, deepCopy, jsonEqual, labelSelectorAsSelector, parseTime, type Job, type OwnerReference, type Pod } from '@kube-lite/api';
 import { isNotFound, objectKey, runWorkers, splitObjectKey, WorkQueue, type Lister } from '@kube-lite/client';
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
-import { claimObjects, ControllerExpectations, freshOwnerCheck, selectorMatchesPod } from '../../controller-utils';
+import { claimObjects, ControllerExpectations, freshOwnerCheck, resolveControllerRef, selectorMatchesPod } from '../../controller-utils';
 import { BackoffStore } from './backoff';
 import { isJobFinished } from './conditions';
 import { JOB_API_VERSION, JOB_KIND, JobSync } from './sync';
@@ -191,9 +191,7 @@ export class JobController extends QueueController {
   }
 
   private resolve(namespace: string, ref: OwnerReference | undefined): Job | undefined {
-    if (ref === undefined || ref.kind !== JOB_KIND) return undefined;
-    const job = this.jobs.get(namespace, ref.name);
-    return job?.metadata?.uid === ref.uid ? job : undefined;
+    return resolveControllerRef(this.jobs, namespace, ref, JOB_KIND);
   }
 
   /** Jobs whose selector matches an orphan pod. */

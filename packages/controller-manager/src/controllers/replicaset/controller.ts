@@ -20,7 +20,7 @@ import {
 } from '@kube-lite/api';
 import { isNotFound, objectKey, splitObjectKey, type Lister } from '@kube-lite/client';
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
-import { claimObjects, ControllerExpectations, freshOwnerCheck, isPodActive, podFromTemplate, podsToDelete, selectorMatchesPod, slowStartBatch } from '../../controller-utils';
+import { claimObjects, ControllerExpectations, freshOwnerCheck, isPodActive, podFromTemplate, podsToDelete, resolveControllerRef, selectorMatchesPod, slowStartBatch } from '../../controller-utils';
 
 export const REPLICA_SET_CONTROLLER_NAME = 'replicaset';
 /** Most pods created or deleted in one sync (upstream BurstReplicas). */
@@ -174,9 +174,7 @@ export class ReplicaSetController extends QueueController {
   // ---- event handlers: map pods to the ReplicaSets that care ----
 
   private resolve(namespace: string, ref: OwnerReference | undefined): ReplicaSet | undefined {
-    if (ref === undefined || ref.kind !== KIND) return undefined;
-    const rs = this.replicaSets.get(namespace, ref.name);
-    return rs?.metadata?.uid === ref.uid ? rs : undefined;
+    return resolveControllerRef(this.replicaSets, namespace, ref, KIND);
   }
 
   /** ReplicaSets whose selector matches an orphan pod. */

@@ -19,7 +19,7 @@ import {
 } from '@kube-lite/api';
 import { isNotFound, objectKey, RESOURCES, splitObjectKey, type Lister } from '@kube-lite/client';
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
-import { claimObjects, freshOwnerCheck } from '../../controller-utils';
+import { claimObjects, freshOwnerCheck, resolveControllerRef } from '../../controller-utils';
 import { createRevision, newRevision, nextRevisionNumber, revisionDataEqual, revisionsBeyondLimit, sortRevisions } from '../../controller-utils/history';
 import { isMemberOf, podRevision, selectorMatches, STATEFUL_SET_API_VERSION, STATEFUL_SET_KIND } from './identity';
 import { PendingPodWrites } from './pending';
@@ -180,9 +180,7 @@ export class StatefulSetController extends QueueController {
   // ---- event handlers: map pods to the sets that care ----
 
   private resolve(namespace: string, ref: OwnerReference | undefined): StatefulSet | undefined {
-    if (ref === undefined || ref.kind !== STATEFUL_SET_KIND) return undefined;
-    const set = this.sets.get(namespace, ref.name);
-    return set?.metadata?.uid === ref.uid ? set : undefined;
+    return resolveControllerRef(this.sets, namespace, ref, STATEFUL_SET_KIND);
   }
 
   private podChanged(pod: Pod): void {
