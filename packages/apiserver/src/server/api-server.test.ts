@@ -590,7 +590,7 @@ describe('non-resource endpoints', () => {
     expect((await server.request('GET', '/api/v1', { headers })).json()).toMatchObject({ kind: 'APIResourceList' });
   });
 
-  test('OpenAPI v3 index and documents; v2 is 404', async () => {
+  test('OpenAPI v3 index and documents', async () => {
     const index = (await server.request('GET', '/openapi/v3')).json() as { paths: Record<string, { serverRelativeURL: string }> };
     expect(Object.keys(index.paths).sort()).toEqual(['api/v1', 'apis/example.io/v1']);
     const url = index.paths['api/v1']?.serverRelativeURL ?? '';
@@ -601,7 +601,20 @@ describe('non-resource endpoints', () => {
     const patch = document.paths['/api/v1/namespaces/{namespace}/configmaps/{name}']?.patch;
     expect(patch?.['x-kubernetes-group-version-kind']).toEqual({ group: '', version: 'v1', kind: 'ConfigMap' });
     expect(patch?.parameters).toContainEqual(expect.objectContaining({ name: 'fieldValidation', in: 'query' }));
-    expect((await server.request('GET', '/openapi/v2')).status).toBe(404);
+  });
+
+  test('OpenAPI v2: JSON by default, protobuf when kubectl asks for it', async () => {
+    const json = await server.request('GET', '/openapi/v2');
+    expect(json.status).toBe(200);
+    const document = json.json() as { swagger: string; paths: Record<string, { patch?: { parameters: Array<{ name: string; in: string }>; 'x-kubernetes-group-version-kind': unknown } }> };
+    expect(document.swagger).toBe('2.0');
+    const patch = document.paths['/api/v1/namespaces/{namespace}/configmaps/{name}']?.patch;
+    expect(patch?.['x-kubernetes-group-version-kind']).toEqual({ group: '', version: 'v1', kind: 'ConfigMap' });
+    expect(patch?.parameters).toContainEqual(expect.objectContaining({ name: 'fieldValidation', in: 'query' }));
+    const protobuf = await server.request('GET', '/openapi/v2', { headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
+    expect(protobuf.status).toBe(200);
+    expect(protobuf.headers['content-type']).toBe('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+    expect((await server.request('GET', '/openapi/v3/apis/nothing.io/v1')).status).toBe(404);
   });
 });
 

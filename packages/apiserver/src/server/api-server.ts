@@ -36,7 +36,7 @@ import {
   readBody,
 } from './media';
 import { ApiServerMetrics, type RequestLabels } from './metrics';
-import { OpenApiV3 } from './openapi';
+import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_CONTENT_TYPE, OpenApi, type OpenApiDocument } from './openapi';
 import { parseDeleteOptions, parseListOptions, parseWriteOptions } from './options';
 import { parseRequestInfo, type RequestInfo, type RequestUrl, type ResourceRequestInfo } from './request-info';
 import {
@@ -225,7 +225,7 @@ export class ApiServer {
   readonly metrics: ApiServerMetrics;
   private readonly handlers = new Map<string, ServedResource>();
   private discovery: Discovery;
-  private openApi: OpenApiV3;
+  private openApi: OpenApi;
   private readonly version: VersionInfo;
   private readonly activeWatches = new Set<ActiveWatch>();
   private readonly maxRequestBodyBytes: number;
@@ -249,7 +249,7 @@ export class ApiServer {
       this.handlers.set(key, served);
     }
     this.discovery = new Discovery(options.resources.map((served) => served.description), '');
-    this.openApi = new OpenApiV3(this.discovery, this.version.gitVersion);
+    this.openApi = new OpenApi(this.discovery, this.version.gitVersion);
     this.server = createServer(
       {
         cert: options.tls.certificatePem,
@@ -291,7 +291,7 @@ export class ApiServer {
     const host = this.options.advertiseAddress ?? (bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind);
     const hostPort = host.includes(':') ? `[${host}]:${this.listeningPort}` : `${host}:${this.listeningPort}`;
     this.discovery = new Discovery(this.options.resources.map((served) => served.description), hostPort);
-    this.openApi = new OpenApiV3(this.discovery, this.version.gitVersion);
+    this.openApi = new OpenApi(this.discovery, this.version.gitVersion);
     this.logger.info('serving securely', { address: this.options.bindAddress ?? '0.0.0.0', port: this.listeningPort });
     return this.listeningPort;
   }
@@ -390,7 +390,7 @@ export class ApiServer {
       const exposition = await this.metrics.exposition();
       return sendText(response, 200, exposition.body, exposition.contentType, headOnly);
     }
-    if (first === 'openapi') return this.handleOpenApi(response, parts.slice(1), url, headOnly);
+    if (first === 'openapi') return this.handleOpenApi(request, response, parts.slice(1), url, headOnly);
     if (first === 'api' || first === 'apis') {
       if (!acceptsJson(request.headers.accept)) throw notAcceptable(['application/json']);
       const aggregated = parts.length === 1 ? aggregatedDiscoveryVersion(request.headers.accept) : undefined;
@@ -409,19 +409,23 @@ export class ApiServer {
     throw pathNotFound();
   }
 
-  private handleOpenApi(response: ServerResponse, parts: string[], url: RequestUrl, headOnly: boolean): void {
-    if (parts.length === 1 && parts[0] === 'v3') return sendJson(response, 200, this.openApi.indexBody(), { headOnly });
-    if (parts[0] === 'v3' && parts.length > 1) {
-      const document = this.openApi.document(parts.slice(1).join('/'));
-      if (document !== undefined) {
-        // A URL carrying the current hash never changes, so clients may cache it for good (as upstream).
-        const cacheControl = url.searchParams.get('hash') === document.hash ? 'public, immutable' : undefined;
-        response.setHeader('ETag', `"${document.hash}"`);
-        return sendJson(response, 200, document.body, cacheControl === undefined ? { headOnly } : { headOnly, cacheControl });
-      }
+  private handleOpenApi(request: IncomingMessage, response: ServerResponse, parts: string[], url: RequestUrl, headOnly: boolean): void {
+    if (parts.length === 1 && parts[0] === 'v3') return sendJson(response, 200, this.openApi.v3Index(), { headOnly });
+    let document: OpenApiDocument | undefined;
+    let contentType: string | undefined;
+    if (parts[0] === 'v3' && parts.length > 1) document = this.openApi.v3Document(parts.slice(1).join('/'));
+    if (parts.length === 1 && parts[0] === 'v2') {
+      const protobuf = (request.headers.accept ?? '').includes(OPENAPI_V2_PROTOBUF);
+      document = this.openApi.v2Document(protobuf ? 'protobuf' : 'json');
+      if (protobuf) contentType = OPENAPI_V2_PROTOBUF_CONTENT_TYPE;
     }
-    // /openapi/v2 and unknown documents: kubectl tolerates 404 here.
-    throw pathNotFound();
+    if (document === undefined) throw pathNotFound();
+    // A URL carrying the current hash never changes, so clients may cache it for good (as upstream).
+    const cacheControl = url.searchParams.get('hash') === document.hash ? 'public, immutable' : undefined;
+    response.setHeader('ETag', `"${document.hash}"`);
+    if (contentType === undefined) return sendJson(response, 200, document.body, cacheControl === undefined ? { headOnly } : { headOnly, cacheControl });
+    response.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Content-Length': String(document.body.length), Vary: 'Accept' });
+    response.end(headOnly ? undefined : document.body);
   }
 
   /** Finds the handler for a resource request, enforcing scope and subresource rules. */
