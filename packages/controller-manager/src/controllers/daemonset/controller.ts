@@ -6,7 +6,6 @@
 // relabelled or tainted changes where pods belong. Expectations keep a sync
 // from acting on a cache that does not show its own writes yet.
 import {
-  controllerOf,
   deepCopy,
   isPodAvailable,
   isPodReady,
@@ -19,12 +18,11 @@ import {
   type DaemonSet,
   type DaemonSetStatus,
   type Node,
-  type OwnerReference,
   type Pod,
 } from '@kube-lite/api';
 import { isNotFound, objectKey, RESOURCES, splitObjectKey, type Lister } from '@kube-lite/client';
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
-import { claimObjects, ControllerExpectations, freshOwnerCheck, resolveControllerRef, selectorMatchesPod, slowStartBatch } from '../../controller-utils';
+import { claimObjects, ControllerExpectations, freshOwnerCheck, ownedPodEventHandler, resolveControllerRef, selectorMatchesPod, slowStartBatch } from '../../controller-utils';
 import { CONTROLLER_REVISION_HASH_LABEL, createRevision, sortRevisions, templatePatch } from '../../controller-utils/history';
 import { compareOldestScheduledFirst, DAEMON_SET_API_VERSION, DAEMON_SET_KIND, isPodUpdated, newDaemonPod, nodeShouldRunDaemonPod, targetNodeName } from './placement';
 import { allowsSurge, planRollingUpdate } from './rolling';
@@ -89,11 +87,17 @@ export class DaemonSetController extends QueueController {
         this.enqueue(ds);
       },
     });
-    podInformer.addEventHandler({
-      onAdd: (pod) => this.podAdded(pod),
-      onUpdate: (old, pod) => this.podUpdated(old, pod),
-      onDelete: (object) => this.podDeleted(deletedObject(object)),
-    });
+    podInformer.addEventHandler(
+      ownedPodEventHandler<DaemonSet>({
+        resolve: (namespace, ref) => resolveControllerRef(this.daemonSets, namespace, ref, DAEMON_SET_KIND),
+        matching: (pod) => this.daemonSets.namespace(pod.metadata?.namespace ?? '').list().filter((ds) => selectorMatchesPod(ds.spec?.selector, pod)),
+        creations: this.creations,
+        deletions: this.deletions,
+        minReadySeconds: (ds) => ds.spec?.minReadySeconds ?? 0,
+        enqueue: (ds) => this.enqueue(ds),
+        enqueueAfter: (ds, delayMs) => this.enqueueAfter(ds, delayMs),
+      }),
+    );
     nodeInformer.addEventHandler({
       onAdd: (node) => {
         for (const ds of this.daemonSets.list()) if (nodeShouldRunDaemonPod(node, ds).shouldRun) this.enqueue(ds);
@@ -358,66 +362,6 @@ export class DaemonSetController extends QueueController {
       if (fresh.metadata?.uid !== ds.metadata?.uid) return;
       await daemonSets.updateStatus({ ...fresh, status });
     }
-  }
-
-  // ---- event handlers ----
-
-  private resolve(namespace: string, ref: OwnerReference | undefined): DaemonSet | undefined {
-    return resolveControllerRef(this.daemonSets, namespace, ref, DAEMON_SET_KIND);
-  }
-
-  private matchingDaemonSets(pod: Pod): DaemonSet[] {
-    return this.daemonSets
-      .namespace(pod.metadata?.namespace ?? '')
-      .list()
-      .filter((ds) => selectorMatchesPod(ds.spec?.selector, pod));
-  }
-
-  private podAdded(pod: Pod): void {
-    if (pod.metadata?.deletionTimestamp !== undefined) {
-      this.podDeleted(pod);
-      return;
-    }
-    const ref = controllerOf(pod);
-    if (ref !== undefined) {
-      const ds = this.resolve(pod.metadata?.namespace ?? '', ref);
-      if (ds === undefined) return;
-      this.creations.creationObserved(objectKey(ds));
-      this.enqueue(ds);
-      return;
-    }
-    for (const ds of this.matchingDaemonSets(pod)) this.enqueue(ds);
-  }
-
-  private podUpdated(old: Pod, pod: Pod): void {
-    if (old.metadata?.resourceVersion === pod.metadata?.resourceVersion) return;
-    if (pod.metadata?.deletionTimestamp !== undefined) {
-      this.podDeleted(pod);
-      return;
-    }
-    const namespace = pod.metadata?.namespace ?? '';
-    const ref = controllerOf(pod);
-    const oldRef = controllerOf(old);
-    if (!jsonEqual(ref ?? null, oldRef ?? null)) {
-      const previous = this.resolve(namespace, oldRef);
-      if (previous !== undefined) this.enqueue(previous);
-    }
-    if (ref !== undefined) {
-      const ds = this.resolve(namespace, ref);
-      if (ds === undefined) return;
-      this.enqueue(ds);
-      const minReadySeconds = ds.spec?.minReadySeconds ?? 0;
-      if (!isPodReady(old) && isPodReady(pod) && minReadySeconds > 0) this.enqueueAfter(ds, minReadySeconds * 1000 + 1000);
-      return;
-    }
-    if (!jsonEqual(old.metadata?.labels ?? {}, pod.metadata?.labels ?? {})) for (const ds of this.matchingDaemonSets(pod)) this.enqueue(ds);
-  }
-
-  private podDeleted(pod: Pod): void {
-    const ds = this.resolve(pod.metadata?.namespace ?? '', controllerOf(pod));
-    if (ds === undefined) return;
-    this.deletions.deletionObserved(objectKey(ds), objectKey(pod));
-    this.enqueue(ds);
   }
 
   /** A node update matters to a DaemonSet when it changes whether its pod should run or stay there. */

@@ -5,14 +5,12 @@
 // Expectations keep it from acting twice on its own writes before the
 // informer has shown them.
 import {
-  controllerOf,
   deepCopy,
   formatTime,
   isPodAvailable,
   isPodReady,
   jsonEqual,
   labelSelectorAsSelector,
-  type OwnerReference,
   type Pod,
   type ReplicaSet,
   type ReplicaSetStatus,
@@ -20,7 +18,7 @@ import {
 } from '@kube-lite/api';
 import { isNotFound, objectKey, splitObjectKey, type Lister } from '@kube-lite/client';
 import { deletedObject, QueueController, type ControllerContext } from '../../controller';
-import { claimObjects, ControllerExpectations, freshOwnerCheck, isPodActive, podFromTemplate, podsToDelete, resolveControllerRef, selectorMatchesPod, slowStartBatch } from '../../controller-utils';
+import { claimObjects, ControllerExpectations, freshOwnerCheck, isPodActive, ownedPodEventHandler, podFromTemplate, podsToDelete, resolveControllerRef, selectorMatchesPod, slowStartBatch } from '../../controller-utils';
 
 export const REPLICA_SET_CONTROLLER_NAME = 'replicaset';
 /** Most pods created or deleted in one sync (upstream BurstReplicas). */
@@ -49,11 +47,17 @@ export class ReplicaSetController extends QueueController {
         this.enqueue(rs);
       },
     });
-    podInformer.addEventHandler({
-      onAdd: (pod) => this.podAdded(pod),
-      onUpdate: (old, pod) => this.podUpdated(old, pod),
-      onDelete: (object) => this.podDeleted(deletedObject(object)),
-    });
+    podInformer.addEventHandler(
+      ownedPodEventHandler<ReplicaSet>({
+        resolve: (namespace, ref) => resolveControllerRef(this.replicaSets, namespace, ref, KIND),
+        matching: (pod) => this.replicaSets.namespace(pod.metadata?.namespace ?? '').list().filter((rs) => selectorMatchesPod(rs.spec?.selector, pod)),
+        creations: this.expectations,
+        deletions: this.expectations,
+        minReadySeconds: (rs) => rs.spec?.minReadySeconds ?? 0,
+        enqueue: (rs) => this.enqueue(rs),
+        enqueueAfter: (rs, delayMs) => this.enqueueAfter(rs, delayMs),
+      }),
+    );
   }
 
   async sync(key: string): Promise<void> {
@@ -169,70 +173,5 @@ export class ReplicaSetController extends QueueController {
       status.observedGeneration = fresh.metadata?.generation ?? status.observedGeneration;
       return this.client.replicaSets(namespace).updateStatus({ ...fresh, status });
     }
-  }
-
-  // ---- event handlers: map pods to the ReplicaSets that care ----
-
-  private resolve(namespace: string, ref: OwnerReference | undefined): ReplicaSet | undefined {
-    return resolveControllerRef(this.replicaSets, namespace, ref, KIND);
-  }
-
-  /** ReplicaSets whose selector matches an orphan pod. */
-  private matchingReplicaSets(pod: Pod): ReplicaSet[] {
-    return this.replicaSets
-      .namespace(pod.metadata?.namespace ?? '')
-      .list()
-      .filter((rs) => selectorMatchesPod(rs.spec?.selector, pod));
-  }
-
-  private podAdded(pod: Pod): void {
-    if (pod.metadata?.deletionTimestamp !== undefined) {
-      this.podDeleted(pod);
-      return;
-    }
-    const ref = controllerOf(pod);
-    if (ref !== undefined) {
-      const rs = this.resolve(pod.metadata?.namespace ?? '', ref);
-      if (rs === undefined) return;
-      this.expectations.creationObserved(objectKey(rs));
-      this.enqueue(rs);
-      return;
-    }
-    for (const rs of this.matchingReplicaSets(pod)) this.enqueue(rs);
-  }
-
-  private podUpdated(old: Pod, pod: Pod): void {
-    if (old.metadata?.resourceVersion === pod.metadata?.resourceVersion) return;
-    const labelsChanged = !jsonEqual(old.metadata?.labels ?? {}, pod.metadata?.labels ?? {});
-    if (pod.metadata?.deletionTimestamp !== undefined) {
-      // Graceful deletion: the pod no longer counts, so a replacement may start now.
-      this.podDeleted(pod);
-      if (labelsChanged) this.podDeleted(old);
-      return;
-    }
-    const namespace = pod.metadata?.namespace ?? '';
-    const ref = controllerOf(pod);
-    const oldRef = controllerOf(old);
-    const refChanged = !jsonEqual(ref ?? null, oldRef ?? null);
-    if (refChanged) {
-      const previous = this.resolve(namespace, oldRef);
-      if (previous !== undefined) this.enqueue(previous);
-    }
-    if (ref !== undefined) {
-      const rs = this.resolve(namespace, ref);
-      if (rs === undefined) return;
-      this.enqueue(rs);
-      const minReadySeconds = rs.spec?.minReadySeconds ?? 0;
-      if (!isPodReady(old) && isPodReady(pod) && minReadySeconds > 0) this.enqueueAfter(rs, minReadySeconds * 1000 + 1000);
-      return;
-    }
-    if (labelsChanged || refChanged) for (const rs of this.matchingReplicaSets(pod)) this.enqueue(rs);
-  }
-
-  private podDeleted(pod: Pod): void {
-    const rs = this.resolve(pod.metadata?.namespace ?? '', controllerOf(pod));
-    if (rs === undefined) return;
-    this.expectations.deletionObserved(objectKey(rs), objectKey(pod));
-    this.enqueue(rs);
   }
 }
