@@ -61,6 +61,19 @@ async function nodeReady(name: string): Promise<string> {
   return node.status.conditions?.find((condition) => condition.type === 'Ready')?.status ?? 'Unknown';
 }
 
+interface Deployment {
+  metadata: { generation?: number };
+  spec: { replicas?: number };
+  status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number };
+}
+
+/** What `kubectl rollout status` waits for: every replica updated and available, and no old one left. */
+function rolledOut(deployment: Deployment): boolean {
+  const wanted = deployment.spec.replicas ?? 1;
+  const status = deployment.status ?? {};
+  return (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) && status.updatedReplicas === wanted && status.replicas === wanted && status.availableReplicas === wanted;
+}
+
 interface Service {
   spec: { clusterIP?: string };
 }
@@ -235,6 +248,31 @@ test('kubectl logs and exec reach a container', async () => {
   const failing = await cluster.kubectl(['exec', name, '--', 'sh', '-c', 'exit 7'], { allowFailure: true });
   expect(failing.exitCode).toBe(7);
 });
+
+test('a rolling update to ml-serving:2.0 keeps the Ingress answering, and every answer then says 2.0', async () => {
+  const probe = startIngressProbe(200);
+  let tally: Awaited<ReturnType<ReturnType<typeof startIngressProbe>['stop']>> | undefined;
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await cluster.kubectl(['set', 'image', 'deployment/ml-model-serving', 'ml-model-serving=ml-serving:2.0']);
+    await timed('rollout to ml-serving:2.0', () => waitFor('the Deployment rolled out', async () => rolledOut(await cluster.kubectlJson<Deployment>(['get', 'deployment', 'ml-model-serving'])), 150_000));
+  } finally {
+    tally = await probe.stop();
+    console.log(`ingress probe during the rolling update: ${tally.ok}/${tally.sent} HTTP 200, ${tally.timedOut} hung (> ${PROBE_TIMEOUT_MS} ms)${tally.failures.length > 0 ? `\n  ${tally.failures.join('\n  ')}` : ''}`);
+  }
+  expect(tally.sent).toBeGreaterThanOrEqual(20);
+  expect(tally.timedOut).toBe(0);
+  expect(tally.ok / tally.sent).toBeGreaterThanOrEqual(0.99);
+  // Old pods leave the endpoints as they terminate: soon only 2.0 answers.
+  await waitFor('only version 2.0 answering through the Ingress', async () => {
+    for (let request = 0; request < 10; request++) {
+      const result = await cluster.ingressGet(INGRESS_PATH, PROBE_TIMEOUT_MS);
+      if (result.statusCode !== 200 || (JSON.parse(result.body) as Prediction).version !== '2.0') return false;
+    }
+    return true;
+  }, 60_000);
+  expect(await runningReplicas()).toHaveLength(10);
+}, 240_000);
 
 let killedWorker = '';
 
