@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LocalCluster } from './cluster/local-cluster';
-import { RUNTIME_NAMES, type RuntimeName } from './cluster/layout';
+import { RUNTIME_NAMES, wantsPort53ClusterDns, type RuntimeName } from './cluster/layout';
 import { runUp } from './commands/up';
 import { formatStatus } from './commands/status';
 import { KubeLiteError } from './errors';
@@ -58,6 +58,7 @@ function program(): Command {
           ingressPort: options.ingressPort,
           portOffset: options.portOffset,
           subnet: options.subnet,
+          clusterDnsOnPort53: wantsPort53ClusterDns(options.runtime, process.platform, process.getuid?.()),
           foreground: options.foreground !== false,
         },
         report,

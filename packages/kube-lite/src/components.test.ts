@@ -1,4 +1,4 @@
-import { planLayout, possibleWorkerNames, type ClusterLayout } from './cluster/layout';
+import { planLayout, possibleWorkerNames, wantsPort53ClusterDns, type ClusterLayout } from './cluster/layout';
 import { clusterComponents, resolveArguments, type ComponentDefinition } from './components';
 
 const layout: ClusterLayout = planLayout({ dataDir: '/data', workers: 3, runtime: 'process', ingressPort: 8080 });
@@ -112,6 +112,29 @@ describe('component table', () => {
     const docker = planLayout({ dataDir: '/data', workers: 1, runtime: 'docker', ingressPort: 8080 });
     expect(byName('kubelet-worker-1', docker).args.find((a) => a.flag === '--container-runtime')).toEqual({ flag: '--container-runtime', value: 'docker', optional: false });
     expect(byName('kubelet-worker-1').args.find((a) => a.flag === '--container-runtime')?.optional).toBe(true);
+  });
+
+  it('points process-runtime pods at their node\'s DNS, on port 53 when up runs as root (not moved by the offset)', () => {
+    const root = planLayout({ dataDir: '/data', workers: 2, runtime: 'process', ingressPort: 8080, portOffset: 1000, subnet: 2, clusterDnsOnPort53: true });
+    expect(flagValue(byName('kubelet-worker-2', root), '--cluster-dns')).toBe('127.0.2.2');
+    expect(flagValue(byName('kube-proxy-worker-2', root), '--cluster-dns-address')).toBe('127.0.2.2:53');
+    expect(byName('kube-proxy-worker-2', root).endpoints.dns).toBe('127.0.2.2:53');
+    expect(flagValue(byName('kube-proxy-worker-2', root), '--dns-upstream')).toBe('resolv.conf');
+    // Not root: the same nameserver (pods get its search list in env, and a warning), the DNS on the high port.
+    expect(flagValue(byName('kubelet-worker-2'), '--cluster-dns')).toBe('127.0.1.2');
+    expect(flagValue(byName('kube-proxy-worker-2'), '--cluster-dns-address')).toBe('127.0.1.2:10053');
+    // Docker-runtime pods have a network of their own: the node IP is no nameserver of theirs.
+    const docker = planLayout({ dataDir: '/data', workers: 1, runtime: 'docker', ingressPort: 8080 });
+    expect(flagValue(byName('kubelet-worker-1', docker), '--cluster-dns')).toBeUndefined();
+  });
+
+  it.each([
+    { runtime: 'process' as const, platform: 'linux' as const, uid: 0, port53: true },
+    { runtime: 'process' as const, platform: 'linux' as const, uid: 1000, port53: false },
+    { runtime: 'process' as const, platform: 'darwin' as const, uid: 0, port53: false },
+    { runtime: 'docker' as const, platform: 'linux' as const, uid: 0, port53: false },
+  ])('puts the cluster DNS on port 53 for $runtime on $platform as uid $uid: $port53', ({ runtime, platform, uid, port53 }) => {
+    expect(wantsPort53ClusterDns(runtime, platform, uid)).toBe(port53);
   });
 
   it('keeps the pod blocks and service-range images of the three subnets apart', () => {

@@ -186,6 +186,9 @@ export function kubeletComponent(layout: ClusterLayout, worker: WorkerLayout): C
       { flag: '--client-ca-file', value: layout.apiserver.caFile },
       // The process runtime is the kubelet's default; asking for docker must not be silently ignored.
       { flag: '--container-runtime', value: runtime, optional: runtime === 'process' },
+      // Process-runtime pods' nameserver: this node's kube-proxy. Applied (a resolv.conf per pod) only by a root kubelet,
+      // with the DNS on port 53; otherwise pods get the search list in env and a warning saying so.
+      ...(runtime === 'process' ? [{ flag: '--cluster-dns', value: worker.nodeIp, optional: true }] : []),
     ],
     // The kubelet API's scheme (HTTP or HTTPS) is the kubelet's choice; a TCP connect is true for both.
     readiness: { kind: 'tcp', host: worker.nodeIp, port: worker.kubeletPort },
@@ -212,6 +215,8 @@ export function proxyComponent(layout: ClusterLayout, worker: WorkerLayout): Com
       { flag: '--healthz-bind-address', value: healthz, optional: true },
       { flag: '--metrics-bind-address', value: metrics, optional: true },
       { flag: '--cluster-dns-address', value: dns, optional: true },
+      // Pods whose only nameserver is this DNS still resolve names outside the cluster.
+      { flag: '--dns-upstream', value: 'resolv.conf', optional: true },
     ],
     readiness: { kind: 'http', url: `http://${healthz}/healthz` },
     fallback: { whenFlagMissing: '--healthz-bind-address', readiness: { kind: 'settle', durationMs: SETTLE_MS } },

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Lease, Node, Pod } from '@kube-lite/api';
 import { GrpcApiClient, isNotFound } from '@kube-lite/client';
 import { startEtcdCluster, type EtcdCluster } from '@kube-lite/testing';
+import { unmountAllBelow } from './runtime/process/mount-namespace';
 
 // The API server composition runs in-process, loaded from its sources at run
 // time: the apiserver package has no public entry to import, and the kubelet
@@ -134,6 +135,8 @@ describe('kubelet binary with kube-apiserver and etcd', () => {
         }
       }
     }
+    // As root the kubelet gave its pods mount namespaces bound to files under its root dir.
+    unmountAllBelow(directory);
     fs.rmSync(directory, { recursive: true, force: true });
   });
 
@@ -241,6 +244,7 @@ describe('kubelet binary without an API server', () => {
       throw new Error(`${(error as Error).message}\n--- kubelet output ---\n${output.slice(-5000)}`);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+      unmountAllBelow(directory);
       fs.rmSync(directory, { recursive: true, force: true });
     }
   });

@@ -55,7 +55,7 @@ export interface KubeletFlags {
   nodeLeaseDurationSeconds: number;
   capacity: { cpuMillis?: number; memoryBytes?: number; pods?: number };
   nodeLabels: Record<string, string>;
-  /** --cluster-dns: IPs of the cluster DNS servers for ClusterFirst pods (docker runtime); empty: the node's resolver. */
+  /** --cluster-dns: IPs of the cluster DNS servers for ClusterFirst pods; empty: the node's resolver. */
   clusterDns: string[];
   /** --cluster-domain: the cluster's DNS domain, for the pods' search list. */
   clusterDomain: string;
@@ -181,7 +181,7 @@ export function parseKubeletFlags(argv: readonly string[], environment: FlagEnvi
     .option('--cpu <quantity>', 'CPU capacity to report instead of the machine\'s', quantityFlag('cpu', (quantity) => quantity.milliValue()))
     .option('--memory <quantity>', 'memory capacity to report instead of the machine\'s', quantityFlag('memory', (quantity) => quantity.value()))
     .option('--max-pods <count>', 'pods this node runs at most', integerFlag('max-pods', 1), 110)
-    .option('--cluster-dns <ips>', 'IPs of the cluster DNS servers that pods with dnsPolicy ClusterFirst use (comma-separated; docker runtime: the process runtime cannot give a host process its own resolv.conf)', clusterDnsFlag)
+    .option('--cluster-dns <ips>', 'IPs of the cluster DNS servers that pods with dnsPolicy ClusterFirst use (comma-separated; the process runtime applies them as root only, in a mount namespace per pod)', clusterDnsFlag)
     .option('--cluster-domain <domain>', 'the cluster\'s DNS domain: pods search <namespace>.svc.<domain>, svc.<domain> and <domain>', 'cluster.local')
     .option('--service-route-cidr <cidr>', 'docker runtime: give every pod a route for this Service range via this node, whose kube-proxy serves the ClusterIPs (the API server\'s --service-cluster-ip-range); no route when unset')
     .option('--log-level <level>', 'debug, info, warn or error', 'info');
@@ -342,7 +342,11 @@ async function main(): Promise<void> {
   const runtime =
     flags.containerRuntime === 'docker'
       ? await DockerRuntime.connect({ nodeName: flags.nodeName, endpoint: flags.dockerEndpoint, podNetwork: flags.podNetwork, serviceRouteCidr: flags.serviceRouteCidr })
-      : new ProcessRuntime({ stateDirectory: path.join(flags.rootDirectory, 'runtime'), podAddressBlock: flags.podIPBlock });
+      : new ProcessRuntime({ stateDirectory: path.join(flags.rootDirectory, 'runtime'), podAddressBlock: flags.podIPBlock, podMountNamespaces: 'auto' });
+  if (runtime instanceof ProcessRuntime) {
+    // Once, so an operator can tell why pods do (or do not) resolve Service names.
+    logger.info('process runtime pod DNS', { mode: runtime.podIsolation.mode, reason: runtime.podIsolation.reason });
+  }
   const kubelet = new Kubelet({
     client,
     runtime,

@@ -17,6 +17,8 @@ export type {
   ContainerResources,
   ContainerStatus as RuntimeContainerStatus,
   DnsConfig,
+  PodHostsConfig,
+  SandboxWarning,
   ExecOptions,
   ExecSession,
   LogOptions,
@@ -30,9 +32,11 @@ export type {
   SandboxState,
 } from './runtime/runtime';
 export * as runtimeLabels from './runtime/labels';
-export { AddressExhaustedError, ContainerNotFoundError, ContainerStartError, ContainerStateError, ImageNotKnownError, RuntimeError, SandboxNotFoundError } from './runtime/errors';
+export { AddressExhaustedError, ContainerNotFoundError, ContainerStartError, ContainerStateError, ImageNotKnownError, MountNamespaceError, RuntimeError, SandboxNotFoundError } from './runtime/errors';
 export { FakeRuntime, type FakeContainerScript, type FakeExecResult, type FakeRuntimeOptions } from './runtime/fake/fake-runtime';
-export { ProcessRuntime, volumeEnvName, type ProcessRuntimeOptions } from './runtime/process/process-runtime';
+export { ProcessRuntime, volumeEnvName, type PodIsolation, type ProcessRuntimeOptions } from './runtime/process/process-runtime';
+export { choosePodIsolation, unmountAllBelow, type HostFacts, type PodIsolationDecision, type PodMountNamespaceSetting } from './runtime/process/mount-namespace';
+export { hostsFileText, resolvConfText, resolverEnvironment } from './runtime/pod-files';
 export { AddressBlockError, AddressPool } from './runtime/process/address-pool';
 export { builtinImages, defaultExamplesDirectory, normalizeImageName, type ImageDefinition } from './runtime/process/images';
 export { DEFAULT_LOG_ROTATION, type LogRotation } from './runtime/process/log-files';
@@ -44,7 +48,7 @@ export type { PodWorkerState } from './pod-workers/pod-worker';
 export type { KubeletLogger, PodEvent, PodEventRecorder } from './pod-workers/context';
 export { CrashLoopBackOff, DEFAULT_BACKOFF, type BackOffOptions } from './pod-workers/backoff';
 export { clusterIPAddress, serviceEnvironment, type ServiceAddressMapper } from './pod-workers/service-env';
-export { DEFAULT_CLUSTER_DOMAIN, podDnsConfig, type ClusterDnsSettings, type PodDnsOutcome } from './pod-workers/dns';
+export { DEFAULT_CLUSTER_DOMAIN, podDnsConfig, podHostsConfig, type ClusterDnsSettings, type PodDnsOutcome } from './pod-workers/dns';
 export { computePodStatus, type PodObservation } from './status/compute-status';
 
 // HTTP API.

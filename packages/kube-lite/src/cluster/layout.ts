@@ -15,7 +15,10 @@
 //                     pod IPs from 127.<N>.0.0/16 (S=2: 127.<50+N>, S=3: 127.<144+N>),
 //                     root dir <data-dir>/nodes/worker-N,
 //                     kube-proxy /healthz :10256, /metrics :10249, DNS :10053 and
-//                     an ingress on <node IP>:<ingress-port> too
+//                     an ingress on <node IP>:<ingress-port> too. Launched as root
+//                     with the process runtime, the DNS is on <node IP>:53 (not
+//                     moved by the offset: a resolv.conf cannot name a port) and
+//                     is the nameserver of the node's pods (kubelet --cluster-dns)
 //   storage           local-path PersistentVolumes under <data-dir>/local-path (one
 //                     directory per claim; every node is this machine), Secrets
 //                     encrypted at rest with the key in <data-dir>/auth/encryption-config.yaml
@@ -38,6 +41,14 @@ export interface ClusterOptions {
   portOffset?: number;
   /** Chooses the loopback addresses (node IPs 127.0.<subnet>.N, pod blocks, service range); 1 by default. */
   subnet?: number;
+  /**
+   * Each node's kube-proxy serves the cluster DNS on <node IP>:53, the port a
+   * pod's resolv.conf implies, so process-runtime pods (given a resolv.conf of
+   * their own by a root kubelet) resolve Service names. Set by `up` when run
+   * as root with the process runtime (see wantsPort53ClusterDns); otherwise
+   * the DNS is on 10053 + offset. Absent in older state files: false.
+   */
+  clusterDnsOnPort53?: boolean;
 }
 
 export interface EtcdMemberLayout {
@@ -123,6 +134,8 @@ const KUBELET_PORT_STEP = 10;
 const PROXY_HEALTHZ_PORT = 10256;
 const PROXY_METRICS_PORT = 10249;
 const DNS_PORT = 10053;
+/** The port resolvers ask: the only one a pod's /etc/resolv.conf can name. */
+const STANDARD_DNS_PORT = 53;
 export const LOOPBACK = '127.0.0.1';
 /**
  * The second octets of each subnet's pod blocks (worker N of subnet S gets
@@ -188,6 +201,16 @@ function serviceClusterIpRange(subnet: number): string {
   return `10.${96 + 16 * (subnet - 1)}.0.0/12`;
 }
 
+/**
+ * Whether `up` puts the cluster DNS on port 53: only a root kubelet can give
+ * process-runtime pods a resolv.conf of their own (a mount namespace each),
+ * and only root can listen on port 53. Docker-runtime pods have their own
+ * network and resolver; the node IP is not theirs to ask.
+ */
+export function wantsPort53ClusterDns(runtime: RuntimeName, platform: NodeJS.Platform, uid: number | undefined): boolean {
+  return runtime === 'process' && platform === 'linux' && uid === 0;
+}
+
 export function planLayout(options: ClusterOptions): ClusterLayout {
   validateOptions(options);
   const dataDir = options.dataDir;
@@ -215,7 +238,7 @@ export function planLayout(options: ClusterOptions): ClusterLayout {
       ingressPort: options.ingressPort,
       proxyHealthzPort: PROXY_HEALTHZ_PORT + offset,
       proxyMetricsPort: PROXY_METRICS_PORT + offset,
-      dnsPort: DNS_PORT + offset,
+      dnsPort: options.clusterDnsOnPort53 === true ? STANDARD_DNS_PORT : DNS_PORT + offset,
       kubeconfig: path.join(authDir, `kubelet-${name}.kubeconfig`),
     };
   });

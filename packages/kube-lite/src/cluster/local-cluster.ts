@@ -43,6 +43,7 @@ import { adminToken, ensureTokenFile, nodeIdentity, parseTokenFile, writeKubecon
 import { ensureEncryptionConfig } from './encryption';
 import { leaderEndpoint, memberStatus, type MemberStatus } from './etcd-status';
 import { planLayout, possibleWorkerNames, type ClusterLayout, type ClusterOptions, type WorkerLayout } from './layout';
+import { releaseMountsBelow } from './node-mounts';
 import { findContainerProcesses } from './pod-processes';
 import { checkBuilt, checkLoopbackAddresses, checkPortsFree, type PortClaim } from './preflight';
 
@@ -292,11 +293,20 @@ export class LocalCluster {
       '  kubectl get nodes',
       `  kubectl apply -f ${path.join(this.repositoryRoot, 'examples', 'lecture')}/`,
       `  curl http://${ingress.address}:${ingress.port}/app      # the ingress; it keeps answering while a worker is down`,
+      ...this.dnsUsage(),
       '',
       `Logs: ${this.layout.files.logDirectory}/<component>.log`,
       `Try:  kube-lite status${dataDirFlag} | kube-lite stop-node worker-1${dataDirFlag} | kube-lite start-node worker-1${dataDirFlag}`,
       `      kube-lite add-node${dataDirFlag}      # one more worker`,
     ];
+  }
+
+  /** How pods (and the user) reach the cluster DNS in this cluster. */
+  private dnsUsage(): string[] {
+    const worker = this.layout.workers[0];
+    if (worker === undefined || this.layout.options.runtime !== 'process') return [];
+    if (this.layout.options.clusterDnsOnPort53 === true) return [`  (pods resolve Services by name: each node's cluster DNS on <node IP>:53 is their nameserver)`];
+    return [`  dig @${worker.nodeIp} -p ${worker.dnsPort} kubernetes.default.svc.cluster.local   # the cluster DNS (pods' nameserver only when up runs as root)`];
   }
 
   /**
@@ -352,7 +362,11 @@ export class LocalCluster {
       const names = state.components.filter((record) => phase.matches(groupOf(state, record))).map((record) => record.spec.name);
       await Promise.all(names.map((name) => this.supervisor.stop(name, 'graceful')));
       // Containers run detached from their kubelet; without this they would outlive the cluster.
-      if (phase.isNodes) await Promise.all(this.layout.workers.map((worker) => this.stopContainers(worker, 'graceful')));
+      if (phase.isNodes) {
+        await Promise.all(this.layout.workers.map((worker) => this.stopContainers(worker, 'graceful')));
+        // Then the pods' mount namespaces (root kubelets), so the data dir can be deleted; the next kubelet makes new ones.
+        for (const worker of this.layout.workers) releaseMountsBelow(worker.rootDir);
+      }
     }
     const launcher = state.launcher;
     if (launcher !== undefined && launcher.pid !== process.pid && isAlive(launcher)) {
@@ -440,6 +454,7 @@ export class LocalCluster {
       this.report(`stopping ${worker.name} again and forgetting it`);
       await Promise.all(specs.map((spec) => this.supervisor.stop(spec.name, 'graceful')));
       await this.stopContainers(worker, 'graceful');
+      releaseMountsBelow(worker.rootDir);
       await this.store.update((current) => {
         current.components = current.components.filter((record) => !specs.some((spec) => spec.name === record.spec.name));
         for (const definition of definitions) delete current.cluster.groups[definition.name];

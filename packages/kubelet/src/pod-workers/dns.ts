@@ -13,7 +13,7 @@
 // The node's own search domains (upstream appends those of --resolv-conf)
 // are not added.
 import type { Pod } from '@kube-lite/api';
-import type { DnsConfig } from '../runtime/runtime';
+import type { DnsConfig, PodHostsConfig } from '../runtime/runtime';
 
 export interface ClusterDnsSettings {
   /** --cluster-dns: the IPs of the cluster DNS servers; empty: ClusterFirst pods fall back to Default. */
@@ -105,4 +105,21 @@ export function podDnsConfig(pod: Pod, settings: ClusterDnsSettings): PodDnsOutc
     warnings.push({ reason: 'DNSConfigForming', message: `Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${searches.join(' ')}` });
   }
   return { config, warnings };
+}
+
+/**
+ * What the pod's kubelet-managed /etc/hosts holds beside the localhost lines
+ * and its IP with its hostname: the fully qualified name of a pod with
+ * spec.subdomain (<hostname>.<subdomain>.<ns>.svc.<domain>, the name its
+ * headless Service's DNS answers) and spec.hostAliases. Undefined for a
+ * hostNetwork pod, which keeps the node's file, as upstream.
+ */
+export function podHostsConfig(pod: Pod, settings: ClusterDnsSettings): PodHostsConfig | undefined {
+  const spec = pod.spec;
+  if (spec?.hostNetwork) return undefined;
+  const hostname = spec?.hostname ?? pod.metadata?.name ?? '';
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const fullyQualifiedName = spec?.subdomain && hostname && settings.domain ? `${hostname}.${spec.subdomain}.${namespace}.svc.${settings.domain}` : undefined;
+  const hostAliases = (spec?.hostAliases ?? []).map((alias) => ({ ip: alias.ip, hostnames: [...(alias.hostnames ?? [])] }));
+  return { ...(fullyQualifiedName ? { fullyQualifiedName } : {}), hostAliases };
 }

@@ -237,6 +237,34 @@ describe('pod DNS', () => {
     expect(harness.events.filter((event) => event.type === 'Warning').map((event) => event.reason)).toEqual(warning ? [warning] : []);
   });
 
+  const hostsCases: { name: string; spec: Partial<PodSpec>; hosts: unknown }[] = [
+    { name: 'a plain pod: its hostname only', spec: {}, hosts: { hostAliases: [] } },
+    {
+      name: 'hostname and subdomain: the fully qualified name, and hostAliases',
+      spec: { hostname: 'db-0', subdomain: 'db', hostAliases: [{ ip: '10.1.2.3', hostnames: ['a.example', 'b.example'] }] },
+      hosts: { fullyQualifiedName: 'db-0.db.shop.svc.cluster.local', hostAliases: [{ ip: '10.1.2.3', hostnames: ['a.example', 'b.example'] }] },
+    },
+    { name: 'hostNetwork: the node\'s hosts file', spec: { hostNetwork: true }, hosts: undefined },
+  ];
+  it.each(hostsCases)('hosts file: $name', async ({ spec, hosts }) => {
+    const harness = await newHarness({ clusterDnsServers: ['10.96.0.10'] }, { appliesPodDns: true });
+    harness.source.setPod(makePod('web', { ...spec, containers: [{ name: 'app', image: 'busybox', command: ['x'] }] }, 'shop'));
+    await settle(harness);
+    const [sandbox] = await harness.runtime.listPodSandboxes();
+    expect(harness.runtime.sandboxConfig(sandbox?.id ?? '')?.hosts).toEqual(hosts);
+  });
+
+  it('records what the runtime could not apply as a Warning event once, not on every sync', async () => {
+    const harness = await newHarness({ clusterDnsServers: ['127.0.1.1'] }, { appliesPodDns: true });
+    harness.runtime.sandboxWarnings = [{ reason: 'DNSConfigForming', message: 'the process runtime could not give this pod its own /etc/resolv.conf (not root)' }];
+    harness.source.setPod(makePod('web', { containers: [{ name: 'app', image: 'busybox', command: ['x'] }] }));
+    await settle(harness);
+    for (let i = 0; i < 3; i++) await settle(harness, 5000); // relists
+    const warnings = harness.events.filter((event) => event.type === 'Warning');
+    expect(warnings.map((event) => [event.reason, event.message])).toEqual([['DNSConfigForming', 'the process runtime could not give this pod its own /etc/resolv.conf (not root)']]);
+    expect(harness.runtime.calls.filter((call) => call.startsWith('runPodSandbox'))).toHaveLength(1);
+  });
+
   it('is not computed for a runtime that cannot apply it (no warning either)', async () => {
     const harness = await newHarness({}, { appliesPodDns: false });
     harness.source.setPod(makePod('web', { containers: [{ name: 'app', image: 'busybox', command: ['x'] }] }));

@@ -29,7 +29,7 @@ import { computePodStatus, type WaitingReason } from '../status/compute-status';
 import { memorySizeLimitBytes, mountStorage, setUpVolumes, tearDownPodDirectory, type PreparedVolume, type VolumeContext, type VolumeSetupOptions } from '../volumes/volumes';
 import { formatBackOffDuration } from './backoff';
 import type { WorkerContext } from './context';
-import { podDnsConfig } from './dns';
+import { podDnsConfig, podHostsConfig } from './dns';
 import { buildContainerEnv, expandReferences } from './env';
 
 /** How often podTerminated is repeated while the terminated pod's object still exists. */
@@ -336,6 +336,7 @@ export class PodWorker {
 
     if (!observed.sandbox) {
       const dns = runtime.appliesPodDns ? podDnsConfig(this.pod, this.context.clusterDns) : { config: undefined, warnings: [] };
+      const hosts = runtime.appliesPodDns ? podHostsConfig(this.pod, this.context.clusterDns) : undefined;
       for (const warning of dns.warnings) this.event('Warning', warning.reason, warning.message);
       const memoryVolumes = (spec.volumes ?? [])
         .filter((volume) => volume.emptyDir?.medium === 'Memory')
@@ -353,6 +354,7 @@ export class PodWorker {
           labels: { ...this.podLabels(), [POD_GRACE_PERIOD_LABEL]: String(spec.terminationGracePeriodSeconds ?? 30) },
           logDirectory: podLogDirectory(this.context.rootDirectory, this.pod),
           ...(dns.config ? { dns: dns.config } : {}),
+          ...(hosts ? { hosts } : {}),
           ...(memoryVolumes.length > 0 ? { memoryVolumes } : {}),
         });
       } catch (error) {
@@ -362,6 +364,8 @@ export class PodWorker {
         return;
       }
       observed = await this.observe();
+      // Reported once: only the sync that created the sandbox gets here.
+      for (const warning of observed.sandbox?.warnings ?? []) this.event('Warning', warning.reason, warning.message);
     }
     const sandbox = observed.sandbox;
     if (!sandbox) throw new Error(`pod sandbox of ${this.podKey()} vanished right after creation`);

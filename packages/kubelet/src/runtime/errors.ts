@@ -65,3 +65,11 @@ export class StdinNotAvailableError extends RuntimeError {
     this.name = 'StdinNotAvailableError';
   }
 }
+
+/** A pod's mount namespace (process runtime) could not be created or entered; the pod then runs without one. */
+export class MountNamespaceError extends RuntimeError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`pod mount namespace: ${detail}`, 'MountNamespaceFailed', options);
+    this.name = 'MountNamespaceError';
+  }
+}

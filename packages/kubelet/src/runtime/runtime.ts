@@ -21,10 +21,19 @@ export interface PodSandboxConfig {
   /**
    * The pod's resolver settings (its resolv.conf), computed by the kubelet from
    * dnsPolicy, dnsConfig and --cluster-dns; absent: the runtime's default (the
-   * node's). Runtimes that cannot give a process its own resolv.conf (the
-   * process runtime) ignore it.
+   * node's). The process runtime applies it in a mount namespace of the pod's
+   * own where it can, and always puts the search list and options in env
+   * (LOCALDOMAIN, RES_OPTIONS); what it could not apply it reports in
+   * PodSandbox.warnings.
    */
   dns?: DnsConfig;
+  /**
+   * The pod's kubelet-managed /etc/hosts (upstream writes one for every pod
+   * outside the host network); absent: the runtime's default (the node's file
+   * for the process runtime). Runtimes whose sandbox has a hosts file of its
+   * own (Docker) ignore it.
+   */
+  hosts?: PodHostsConfig;
   /**
    * The pod's memory-backed emptyDir volumes (medium: Memory). A runtime that
    * keeps them in storage of its own (managesVolumeStorage) creates them with
@@ -32,6 +41,22 @@ export interface PodSandboxConfig {
    * restarts and are shared by the pod's containers.
    */
   memoryVolumes?: { name: string; sizeLimitBytes?: number }[];
+}
+
+/** What a pod's /etc/hosts holds beyond the localhost lines and its IP with its hostname. */
+export interface PodHostsConfig {
+  /** <hostname>.<subdomain>.<namespace>.svc.<cluster domain>, for a pod with spec.subdomain: listed before the hostname. */
+  fullyQualifiedName?: string;
+  /** spec.hostAliases: one line each, after the pod's own. */
+  hostAliases: { ip: string; hostnames: string[] }[];
+}
+
+/** Something the runtime could not do for a sandbox that did not stop it from running. */
+export interface SandboxWarning {
+  /** The event reason, e.g. DNSConfigForming. */
+  reason: string;
+  /** What was not applied, and what the user can do instead. */
+  message: string;
 }
 
 /** A resolv.conf: nameserver lines, the search line and the options line. */
@@ -57,6 +82,12 @@ export interface PodSandbox {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   logDirectory: string;
+  /**
+   * What the runtime could not apply when it created the sandbox (a pod's
+   * resolv.conf the process runtime cannot give it); the kubelet records each
+   * as a Warning event on the pod once, right after creating the sandbox.
+   */
+  warnings?: SandboxWarning[];
 }
 
 /**
@@ -230,9 +261,10 @@ export interface ContainerRuntime {
    */
   readonly managesVolumeStorage?: boolean;
   /**
-   * true when the runtime gives a pod the resolv.conf of PodSandboxConfig.dns.
-   * The kubelet computes (and warns about) pod DNS only for such runtimes: a
-   * host process cannot get a resolv.conf of its own. Absent: false.
+   * true when the runtime does something with PodSandboxConfig.dns and .hosts
+   * (Docker: the sandbox's resolv.conf; the process runtime: a mount
+   * namespace where it can, env always). The kubelet computes (and warns
+   * about) pod DNS only for such runtimes. Absent: false.
    */
   readonly appliesPodDns?: boolean;
 

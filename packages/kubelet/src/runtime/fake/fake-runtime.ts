@@ -21,6 +21,7 @@ import type {
   PodSandboxConfig,
   RuntimeEvent,
   SandboxFilter,
+  SandboxWarning,
 } from '../runtime';
 
 /** How a fake container behaves; chosen per container name (and instance). */
@@ -62,6 +63,8 @@ export class FakeRuntime implements ContainerRuntime {
   managesVolumeStorage = false;
   /** Pretends to apply pod DNS (as Docker does) when a test sets it; the kubelet's DNS decisions then show in sandboxConfig(). */
   appliesPodDns = false;
+  /** Given to every sandbox created from now on (PodSandbox.warnings), as the process runtime reports a resolv.conf it could not apply. */
+  sandboxWarnings: SandboxWarning[] = [];
   /** Transcript of the calls that change state, e.g. "startContainer default/web/app#0". */
   readonly calls: string[] = [];
   /** Answers exec calls (probes, preStop hooks, kubectl exec); default exits 0. */
@@ -139,6 +142,7 @@ export class FakeRuntime implements ContainerRuntime {
       labels: { ...config.labels },
       annotations: { ...(config.annotations ?? {}) },
       logDirectory: config.logDirectory,
+      ...(this.sandboxWarnings.length > 0 ? { warnings: structuredClone(this.sandboxWarnings) } : {}),
     });
     this.sandboxConfigs.set(id, structuredClone(config));
     this.calls.push(`runPodSandbox ${config.namespace}/${config.name}`);

@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ImageNotKnownError } from '../errors';
-import type { ContainerConfig, ContainerRuntime } from '../runtime';
-import { ProcessRuntime } from './process-runtime';
+import type { ContainerConfig, ContainerRuntime, DnsConfig, PodSandboxConfig } from '../runtime';
+import { choosePodIsolation, parseMountInfo, readHostFacts, unmountAllBelow } from './mount-namespace';
+import { ProcessRuntime, type ProcessRuntimeOptions } from './process-runtime';
 
 jest.setTimeout(30_000);
 
@@ -46,8 +47,8 @@ describe('ProcessRuntime', () => {
   // A block unlike any other test's, so parallel suites never share an address.
   const block = '127.77.0.0/16';
 
-  const newRuntime = (): ProcessRuntime => {
-    const runtime = new ProcessRuntime({ stateDirectory: path.join(root, 'runtime'), podAddressBlock: block, adoptedPollIntervalMs: 100 });
+  const newRuntime = (overrides: Partial<ProcessRuntimeOptions> = {}): ProcessRuntime => {
+    const runtime = new ProcessRuntime({ stateDirectory: path.join(root, 'runtime'), podAddressBlock: block, adoptedPollIntervalMs: 100, ...overrides });
     runtimes.push(runtime);
     return runtime;
   };
@@ -64,6 +65,8 @@ describe('ProcessRuntime', () => {
     const last = runtimes[runtimes.length - 1];
     if (last) for (const sandbox of await last.listPodSandboxes()) await last.removePodSandbox(sandbox.id);
     for (const runtime of runtimes) await runtime.close();
+    // Namespace files (mount-namespace mode) and their directory's own bind, as `kube-lite down` releases them.
+    unmountAllBelow(root);
     fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -283,5 +286,115 @@ describe('ProcessRuntime', () => {
     const [terminalOut, terminalExit] = await Promise.all([readAll(terminal.stdout), terminal.exited]);
     expect(terminalOut).toContain('is-a-tty');
     expect(terminalExit.exitCode).toBe(0);
+  });
+
+  describe('pod DNS', () => {
+    const clusterFirst: DnsConfig = { servers: ['127.0.9.1'], searches: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: ['ndots:5'] };
+    const dnsSandbox = (runtime: ContainerRuntime, name: string, extra: Partial<PodSandboxConfig> = {}): Promise<string> =>
+      runtime.runPodSandbox({
+        name,
+        namespace: 'shop',
+        uid: `uid-${name}`,
+        attempt: 0,
+        hostname: name,
+        labels: { 'io.kubernetes.pod.uid': `uid-${name}` },
+        logDirectory: path.join(root, 'logs', `shop_${name}_uid-${name}`),
+        dns: clusterFirst,
+        hosts: { hostAliases: [] },
+        ...extra,
+      });
+    const execOutput = async (runtime: ContainerRuntime, id: string, command: string[]): Promise<string> => {
+      const session = await runtime.exec(id, { command, stdin: false, tty: false });
+      const [stdout, stderr, exit] = await Promise.all([readAll(session.stdout), readAll(session.stderr), session.exited]);
+      if (exit.exitCode !== 0) throw new Error(`${command.join(' ')} exited ${exit.exitCode}: ${stderr}`);
+      return stdout;
+    };
+
+    it('without a namespace (off, as for any kubelet not root): search list and options in env, one warning naming the nameserver', async () => {
+      const runtime = newRuntime({ podMountNamespaces: 'off' });
+      expect(runtime.podIsolation).toEqual({ mode: 'environment', reason: 'pod mount namespaces are off in the runtime options' });
+      const sandboxId = await dnsSandbox(runtime, 'plain');
+      const [sandbox] = await runtime.listPodSandboxes({ id: sandboxId });
+      expect(sandbox?.warnings?.map((warning) => warning.reason)).toEqual(['DNSConfigForming']);
+      expect(sandbox?.warnings?.[0]?.message).toMatch(/could not give this pod its own \/etc\/resolv.conf \(pod mount namespaces are off.*not 127\.0\.9\.1.*LOCALDOMAIN, RES_OPTIONS.*_SERVICE_HOST/);
+      expect(Object.keys(sandbox ?? {})).not.toContain('dns');
+      const id = await runtime.createContainer(sandboxId, containerConfig('main', { command: ['sleep', '30'], env: [{ name: 'RES_OPTIONS', value: 'ndots:1' }] }));
+      await runtime.startContainer(id);
+      // The container's own env wins over the pod's.
+      expect(await execOutput(runtime, id, ['sh', '-c', 'echo "$LOCALDOMAIN|$RES_OPTIONS"'])).toBe('shop.svc.cluster.local svc.cluster.local cluster.local|ndots:1\n');
+      expect(await execOutput(runtime, id, ['cat', '/etc/resolv.conf'])).toBe(fs.readFileSync('/etc/resolv.conf', 'utf8'));
+    });
+
+    it('without a namespace: no warning when the settings name no nameserver, no env without settings', async () => {
+      const runtime = newRuntime({ podMountNamespaces: 'off' });
+      const searchesOnly = await dnsSandbox(runtime, 'searches', { dns: { servers: [], searches: ['corp.example'], options: [] } });
+      const none = await dnsSandbox(runtime, 'default-policy', { dns: undefined, hosts: undefined });
+      const sandboxes = await runtime.listPodSandboxes();
+      expect(sandboxes.map((sandbox) => sandbox.warnings)).toEqual([undefined, undefined]);
+      const first = await runtime.createContainer(searchesOnly, containerConfig('main', { command: ['sleep', '30'] }));
+      const second = await runtime.createContainer(none, containerConfig('main', { command: ['sleep', '30'] }));
+      await runtime.startContainer(first);
+      await runtime.startContainer(second);
+      expect(await execOutput(runtime, first, ['sh', '-c', 'echo "$LOCALDOMAIN|${RES_OPTIONS-unset}"'])).toBe('corp.example|unset\n');
+      expect(await execOutput(runtime, second, ['sh', '-c', 'echo "${LOCALDOMAIN-unset}"'])).toBe('unset\n');
+    });
+
+    const decision = choosePodIsolation('auto', readHostFacts(process.env.PATH ?? ''));
+    if (decision.mode !== 'mount-namespace') process.stderr.write(`process runtime mount-namespace tests skipped: ${decision.reason}\n`);
+    const asRoot = decision.mode === 'mount-namespace' ? it : it.skip;
+
+    asRoot('as root: a container and its execs see the pod\'s resolv.conf and hosts, the host\'s stay untouched, across a kubelet restart', async () => {
+      const hostResolvConf = fs.readFileSync('/etc/resolv.conf', 'utf8');
+      const hostHosts = fs.readFileSync('/etc/hosts', 'utf8');
+      const runtime = newRuntime({ podMountNamespaces: 'auto' });
+      expect(runtime.podIsolation.mode).toBe('mount-namespace');
+      const sandboxId = await dnsSandbox(runtime, 'isolated', { hosts: { fullyQualifiedName: 'isolated.sub.shop.svc.cluster.local', hostAliases: [{ ip: '10.1.2.3', hostnames: ['alias.example'] }] } });
+      const [sandbox] = await runtime.listPodSandboxes({ id: sandboxId });
+      expect(sandbox?.warnings).toBeUndefined();
+      const id = await runtime.createContainer(sandboxId, containerConfig('main', { command: ['sh', '-c', 'cat /etc/resolv.conf; sleep 30'] }));
+      await runtime.startContainer(id);
+      const status = await runtime.containerStatus(id);
+      const pod = 'nameserver 127.0.9.1\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n';
+      // The main process read it (its log), and its pid is the wrapper's own (nsenter exec'd it).
+      await waitFor('the container\'s resolv.conf in its log', async () => (await readAll(await runtime.containerLogs(id, {}))).includes('nameserver 127.0.9.1') || undefined);
+      expect(fs.readFileSync(`/proc/${status.pid}/cmdline`, 'utf8').split('\0')[0]).toBe('/bin/sh');
+      expect(fs.readlinkSync(`/proc/${status.pid}/ns/mnt`)).not.toBe(fs.readlinkSync('/proc/self/ns/mnt'));
+      expect(await execOutput(runtime, id, ['cat', '/etc/resolv.conf'])).toBe(pod);
+      expect((await execOutput(runtime, id, ['getent', 'hosts', 'isolated'])).trim().split(/\s+/)).toEqual([sandbox?.ip, 'isolated.sub.shop.svc.cluster.local', 'isolated']);
+      expect((await execOutput(runtime, id, ['getent', 'hosts', 'alias.example'])).trim().split(/\s+/)).toEqual(['10.1.2.3', 'alias.example']);
+      expect(await execOutput(runtime, id, ['sh', '-c', 'echo "$LOCALDOMAIN|$RES_OPTIONS"'])).toBe('shop.svc.cluster.local svc.cluster.local cluster.local|ndots:5\n');
+      const terminal = await runtime.exec(id, { command: ['cat', '/etc/resolv.conf'], stdin: false, tty: true });
+      const [terminalOut] = await Promise.all([readAll(terminal.stdout), terminal.exited]);
+      expect(terminalOut).toContain('nameserver 127.0.9.1');
+      expect(fs.readFileSync('/etc/resolv.conf', 'utf8')).toBe(hostResolvConf);
+      expect(fs.readFileSync('/etc/hosts', 'utf8')).toBe(hostHosts);
+
+      // A restarted kubelet finds the namespace intact: execs in the adopted container see the same files.
+      await runtime.close();
+      const restarted = newRuntime({ podMountNamespaces: 'auto' });
+      expect(await execOutput(restarted, id, ['cat', '/etc/resolv.conf'])).toBe(pod);
+      const directory = fs.realpathSync(path.join(root, 'runtime', 'mount-namespaces'));
+      const bindsOfDirectory = (): number => parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).filter((entry) => entry.mountPoint === directory).length;
+      expect(bindsOfDirectory()).toBe(1);
+
+      // Removing the sandbox unmounts its namespace file.
+      await restarted.removePodSandbox(sandboxId);
+      expect(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).filter((entry) => entry.mountPoint.startsWith(`${directory}/`))).toEqual([]);
+      expect(fs.existsSync(path.join(root, 'runtime', 'sandboxes', sandboxId))).toBe(false);
+    });
+
+    asRoot('as root: a namespace released while its pod was down (kube-lite down) is made again for the next container', async () => {
+      const runtime = newRuntime({ podMountNamespaces: 'auto' });
+      const sandboxId = await dnsSandbox(runtime, 'revived');
+      const first = await runtime.createContainer(sandboxId, containerConfig('main', { command: ['sleep', '30'] }));
+      await runtime.startContainer(first);
+      await runtime.stopContainer(first, 0);
+      await runtime.close();
+      expect(unmountAllBelow(path.join(root, 'runtime'))).toBe(2);
+      const restarted = newRuntime({ podMountNamespaces: 'auto' });
+      const second = await restarted.createContainer(sandboxId, containerConfig('main', { attempt: 1, command: ['sleep', '30'] }));
+      await restarted.startContainer(second);
+      expect(await execOutput(restarted, second, ['cat', '/etc/resolv.conf'])).toContain('nameserver 127.0.9.1');
+    });
   });
 });

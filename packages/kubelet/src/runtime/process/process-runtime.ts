@@ -12,7 +12,14 @@
 // - the pod IP is a loopback address from the node's block (address-pool.ts);
 //   the container learns it from POD_IP and must bind it itself. Nothing stops
 //   a process from binding another address: there is no network isolation.
-// - volumes cannot be mounted at their mountPath without namespaces. Each
+// - DNS: as root on Linux (podMountNamespaces 'auto'), each pod gets a mount
+//   namespace of its own in which /etc/resolv.conf and /etc/hosts are the
+//   pod's (mount-namespace.ts); containers and execs enter it through
+//   nsenter. Everywhere, the pod's search list and options are in env
+//   (LOCALDOMAIN, RES_OPTIONS); a nameserver that cannot be applied is
+//   reported as a sandbox warning.
+// - volumes are not mounted at their mountPath (that namespace changes only
+//   the two resolver files). Each
 //   mount is given as env KUBE_VOLUME_<VOLUME_NAME>=<host dir>, and the
 //   container's default working directory is a per-container "root" directory
 //   (KUBE_ROOT) holding a symlink at every mountPath, so `cat etc/config/x`
@@ -35,6 +42,7 @@ import {
   ContainerNotFoundError,
   ContainerStateError,
   ImageNotKnownError,
+  MountNamespaceError,
   SandboxNotFoundError,
   StdinNotAvailableError,
 } from '../errors';
@@ -53,14 +61,17 @@ import type {
   PodSandboxConfig,
   RuntimeEvent,
   SandboxFilter,
+  SandboxWarning,
 } from '../runtime';
+import { hostsFileText, resolvConfText, resolverEnvironment } from '../pod-files';
 import { AddressPool } from './address-pool';
 import { FifoPool } from './fifo-pool';
 import { builtinImages, findImage, normalizeImageName, type ImageDefinition } from './images';
 import { DEFAULT_LOG_ROTATION, LogFileWriter, readContainerLog, type LogRotation } from './log-files';
 import { processAlive, processGroupMembers, readProcessStat } from './proc';
 import { LabelIndex } from './label-index';
-import { loadRuntimeState, RuntimeStateSaver, type ContainerRecord, type RuntimeStateData } from './state-file';
+import { choosePodIsolation, MountNamespaces, readHostFacts, type PodMountNamespaceSetting } from './mount-namespace';
+import { loadRuntimeState, RuntimeStateSaver, type ContainerRecord, type RuntimeStateData, type SandboxRecord } from './state-file';
 
 export interface ProcessRuntimeOptions {
   /** Directory for the runtime's state file, pipes, exit codes and container root trees. */
@@ -75,6 +86,20 @@ export interface ProcessRuntimeOptions {
   adoptedPollIntervalMs?: number;
   /** PATH given to containers that do not set their own. */
   defaultPath?: string;
+  /**
+   * 'auto': when the kubelet is root on Linux with util-linux, each pod gets a
+   * mount namespace showing its own /etc/resolv.conf and /etc/hosts (the
+   * kubelet binary's choice). 'off' (the default, for embedding and tests that
+   * delete their directories freely): pods see the host's files, and their
+   * DNS settings reach them only as env.
+   */
+  podMountNamespaces?: PodMountNamespaceSetting;
+}
+
+/** How the runtime gives pods their DNS settings, and why (see choosePodIsolation). */
+export interface PodIsolation {
+  mode: 'mount-namespace' | 'environment';
+  reason: string;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -144,7 +169,7 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly defaultPath: string;
   private readonly state: RuntimeStateData;
   private readonly saver: RuntimeStateSaver;
-  private readonly sandboxesById = new Map<string, PodSandbox>();
+  private readonly sandboxesById = new Map<string, SandboxRecord>();
   private readonly containersById = new Map<string, ContainerRecord>();
   private readonly sandboxesByPod = new LabelIndex(POD_UID_LABEL);
   private readonly containersByPod = new LabelIndex(POD_UID_LABEL);
@@ -154,7 +179,15 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
   private readonly cpuSamples = new Map<string, { timeMs: number; cpuNanoSeconds: number }>();
   private readonly fifos: FifoPool;
+  /** Present in mount-namespace mode. */
+  private readonly namespaces: MountNamespaces | undefined;
+  /** Sandbox ids whose namespace is known to exist, and creations in flight (one at a time per sandbox). */
+  private readonly namespacesSeen = new Set<string>();
+  private readonly namespaceCreations = new Map<string, Promise<boolean>>();
   private closed = false;
+  readonly appliesPodDns = true;
+  /** The mode chosen at construction, and why: the kubelet logs it once. */
+  readonly podIsolation: PodIsolation;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     this.stateFile = path.join(options.stateDirectory, 'state.json');
@@ -169,6 +202,21 @@ export class ProcessRuntime implements ContainerRuntime {
     const fifoPoolParent = path.join(options.stateDirectory, 'fifo-pool');
     fs.rmSync(fifoPoolParent, { recursive: true, force: true });
     this.fifos = new FifoPool(path.join(fifoPoolParent, randomBytes(4).toString('hex')));
+    const decision = choosePodIsolation(options.podMountNamespaces ?? 'off', readHostFacts(process.env.PATH ?? this.defaultPath));
+    let namespaces: MountNamespaces | undefined;
+    let isolation: PodIsolation = { mode: decision.mode, reason: decision.reason };
+    if (decision.mode === 'mount-namespace') {
+      namespaces = new MountNamespaces(path.join(options.stateDirectory, 'mount-namespaces'), decision.tools, this.defaultPath);
+      try {
+        namespaces.prepare();
+      } catch (error) {
+        if (!(error instanceof MountNamespaceError)) throw error;
+        namespaces = undefined;
+        isolation = { mode: 'environment', reason: error.message };
+      }
+    }
+    this.namespaces = namespaces;
+    this.podIsolation = isolation;
     for (const sandbox of this.state.sandboxes) this.indexSandbox(sandbox);
     for (const record of this.state.containers) this.indexContainer(record);
     this.recoverContainersMissingFromState();
@@ -188,7 +236,7 @@ export class ProcessRuntime implements ContainerRuntime {
     if (!allocation) throw new AddressExhaustedError(this.pool.block);
     const id = randomBytes(16).toString('hex');
     this.state.nextAddressIndex = allocation.nextIndex;
-    const sandbox: PodSandbox = {
+    const sandbox: SandboxRecord = {
       id,
       name: config.name,
       namespace: config.namespace,
@@ -200,10 +248,14 @@ export class ProcessRuntime implements ContainerRuntime {
       labels: { ...config.labels },
       annotations: { ...(config.annotations ?? {}), hostname: config.hostname },
       logDirectory: config.logDirectory,
+      ...(config.dns ? { dns: structuredClone(config.dns) } : {}),
     };
+    // Recorded before anything is awaited: a sandbox created meanwhile sees its IP as taken.
     this.state.sandboxes.push(sandbox);
     this.indexSandbox(sandbox);
     await fs.promises.mkdir(config.logDirectory, { recursive: true });
+    const warnings = await this.applyPodFiles(sandbox, config);
+    if (warnings.length > 0) sandbox.warnings = warnings;
     this.save();
     return id;
   }
@@ -220,6 +272,9 @@ export class ProcessRuntime implements ContainerRuntime {
     const sandbox = this.sandboxesById.get(sandboxId);
     if (!sandbox) return;
     for (const record of this.sandboxContainers(sandbox)) await this.removeContainer(record.status.id);
+    if (sandbox.mountNamespace && this.namespaces) await this.namespaces.remove(sandboxId);
+    this.namespacesSeen.delete(sandboxId);
+    await fs.promises.rm(this.sandboxDirectory(sandboxId), { recursive: true, force: true });
     this.state.sandboxes = this.state.sandboxes.filter((candidate) => candidate.id !== sandboxId);
     this.sandboxesById.delete(sandboxId);
     this.sandboxesByPod.delete(sandboxId, sandbox.labels);
@@ -229,7 +284,7 @@ export class ProcessRuntime implements ContainerRuntime {
   async listPodSandboxes(filter: SandboxFilter = {}): Promise<PodSandbox[]> {
     return this.sandboxCandidates(filter)
       .filter((sandbox) => (!filter.id || sandbox.id === filter.id) && (!filter.state || sandbox.state === filter.state) && labelsMatch(sandbox.labels, filter.labels))
-      .map((sandbox) => structuredClone(sandbox));
+      .map((sandbox) => publicSandbox(sandbox));
   }
 
   // ---- containers ----
@@ -259,7 +314,7 @@ export class ProcessRuntime implements ContainerRuntime {
       fs.rmSync(link, { force: true, recursive: true });
       fs.symlinkSync(mount.hostPath, link);
     }
-    const env: Record<string, string> = { PATH: this.defaultPath, HOME: '/root', HOSTNAME: sandbox.annotations.hostname ?? sandbox.name };
+    const env: Record<string, string> = { PATH: this.defaultPath, HOME: '/root', HOSTNAME: sandbox.annotations.hostname ?? sandbox.name, ...resolverEnvironment(sandbox.dns) };
     for (const variable of config.env) env[variable.name] = variable.value;
     env.POD_IP ??= sandbox.ip;
     env.KUBE_ROOT = root;
@@ -312,18 +367,18 @@ export class ProcessRuntime implements ContainerRuntime {
     fs.rmSync(exitFile, { force: true });
     // Open the write ends read-write: opening never blocks, and the container
     // keeps the pipes' buffers alive while no kubelet reads them.
+    const [program = '', ...programArgs] = await this.inPodNamespace(record.status.sandboxId, ['/bin/sh', '-c', WRAPPER_SCRIPT, exitFile, executable, ...rest]);
     const stdout = fs.openSync(path.join(directory, 'stdout.fifo'), fs.constants.O_RDWR);
     const stderr = fs.openSync(path.join(directory, 'stderr.fifo'), fs.constants.O_RDWR);
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, exitFile, executable, ...rest], {
+      child = spawn(program, programArgs, {
         detached: true,
         cwd: record.workingDir,
         env: record.env,
         // stdin: true gets a pipe the kubelet holds (attachStdin); a restarted kubelet cannot reopen it, so the
         // container then reads end-of-file.
         stdio: [record.config.stdin ? 'pipe' : 'ignore', stdout, stderr],
-        argv0: 'sh',
       });
     } finally {
       fs.closeSync(stdout);
@@ -436,7 +491,8 @@ export class ProcessRuntime implements ContainerRuntime {
       const stderr = Readable.from([Buffer.from(`exec: "${command}": executable file not found in $PATH\n`)]);
       return { stdin: undefined, stdout: Readable.from([]), stderr, resize: () => undefined, kill: () => undefined, exited: Promise.resolve({ exitCode: 127 }) };
     }
-    return options.tty ? this.execWithTerminal(record, executable, args, options) : this.execWithPipes(record, executable, args, options);
+    const [program = '', ...programArgs] = await this.inPodNamespace(record.status.sandboxId, [executable, ...args]);
+    return options.tty ? this.execWithTerminal(record, program, programArgs, options) : this.execWithPipes(record, program, programArgs, options);
   }
 
   async containerStats(containerId: string): Promise<ContainerStats> {
@@ -466,6 +522,90 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   // ---- internals ----
+
+  /**
+   * Writes the pod's resolv.conf and hosts file and, in mount-namespace mode,
+   * creates its namespace. Returns what could not be applied: never an error,
+   * the pod runs either way.
+   */
+  private async applyPodFiles(sandbox: SandboxRecord, config: PodSandboxConfig): Promise<SandboxWarning[]> {
+    const dns = config.dns;
+    if (!dns && !config.hosts) return [];
+    const notApplied = (why: string): SandboxWarning[] =>
+      dns && dns.servers.length > 0
+        ? [
+            {
+              reason: 'DNSConfigForming',
+              message:
+                `the process runtime could not give this pod its own /etc/resolv.conf (${why}): its processes use the node's nameservers, ` +
+                `not ${dns.servers.join(', ')}; the search list and options are in env (LOCALDOMAIN, RES_OPTIONS). ` +
+                `Reach Services through the <SVC>_SERVICE_HOST and <SVC>_SERVICE_PORT variables, or ask the cluster DNS at ${dns.servers.join(', ')} directly.`,
+            },
+          ]
+        : [];
+    if (!this.namespaces) return notApplied(this.podIsolation.reason);
+    const directory = this.sandboxDirectory(sandbox.id);
+    await fs.promises.mkdir(directory, { recursive: true });
+    const files: { resolvConf?: string; hosts?: string } = {};
+    if (dns) {
+      files.resolvConf = path.join(directory, 'resolv.conf');
+      await fs.promises.writeFile(files.resolvConf, resolvConfText(dns));
+    }
+    if (config.hosts) {
+      files.hosts = path.join(directory, 'hosts');
+      await fs.promises.writeFile(files.hosts, hostsFileText(sandbox.ip, config.hostname, config.hosts));
+    }
+    try {
+      await this.namespaces.create(sandbox.id, files);
+    } catch (error) {
+      if (!(error instanceof MountNamespaceError)) throw error;
+      return notApplied(error.message);
+    }
+    sandbox.mountNamespace = true;
+    this.namespacesSeen.add(sandbox.id);
+    return [];
+  }
+
+  /**
+   * argv as run for the sandbox: through nsenter into its namespace when it
+   * has one. A namespace that went away while no container used it (`kube-lite
+   * down` releases them) is created again from the files in the sandbox's
+   * directory; when that fails, or this kubelet runs without namespaces, the
+   * process runs on the host's files.
+   */
+  private async inPodNamespace(sandboxId: string, argv: string[]): Promise<string[]> {
+    const sandbox = this.sandboxesById.get(sandboxId);
+    const namespaces = this.namespaces;
+    if (!sandbox?.mountNamespace || !namespaces) return argv;
+    if (this.namespacesSeen.has(sandboxId)) return namespaces.enter(sandboxId, argv);
+    let creation = this.namespaceCreations.get(sandboxId);
+    if (!creation) {
+      creation = this.restoreNamespace(namespaces, sandboxId).finally(() => this.namespaceCreations.delete(sandboxId));
+      this.namespaceCreations.set(sandboxId, creation);
+    }
+    return (await creation) ? namespaces.enter(sandboxId, argv) : argv;
+  }
+
+  private async restoreNamespace(namespaces: MountNamespaces, sandboxId: string): Promise<boolean> {
+    if (!namespaces.exists(sandboxId)) {
+      const directory = this.sandboxDirectory(sandboxId);
+      const existing = (file: string): string | undefined => (fs.existsSync(path.join(directory, file)) ? path.join(directory, file) : undefined);
+      const resolvConf = existing('resolv.conf');
+      const hosts = existing('hosts');
+      try {
+        await namespaces.create(sandboxId, { ...(resolvConf ? { resolvConf } : {}), ...(hosts ? { hosts } : {}) });
+      } catch (error) {
+        if (!(error instanceof MountNamespaceError)) throw error;
+        return false;
+      }
+    }
+    this.namespacesSeen.add(sandboxId);
+    return true;
+  }
+
+  private sandboxDirectory(sandboxId: string): string {
+    return path.join(this.options.stateDirectory, 'sandboxes', sandboxId);
+  }
 
   private resolveWorkingDir(config: ContainerConfig, root: string): string {
     const wanted = config.workingDir;
@@ -674,7 +814,7 @@ export class ProcessRuntime implements ContainerRuntime {
     return path.join(this.options.stateDirectory, 'containers', containerId);
   }
 
-  private indexSandbox(sandbox: PodSandbox): void {
+  private indexSandbox(sandbox: SandboxRecord): void {
     this.sandboxesById.set(sandbox.id, sandbox);
     this.sandboxesByPod.add(sandbox.id, sandbox.labels);
   }
@@ -691,7 +831,7 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   /** The sandboxes the filter can match: by id or pod uid through the indexes, else all. */
-  private sandboxCandidates(filter: SandboxFilter): PodSandbox[] {
+  private sandboxCandidates(filter: SandboxFilter): SandboxRecord[] {
     if (filter.id) {
       const sandbox = this.sandboxesById.get(filter.id);
       return sandbox ? [sandbox] : [];
@@ -717,7 +857,7 @@ export class ProcessRuntime implements ContainerRuntime {
     return [...(this.containersBySandbox.get(sandbox.id) ?? [])].flatMap((id) => this.containersById.get(id) ?? []);
   }
 
-  private sandbox(sandboxId: string): PodSandbox {
+  private sandbox(sandboxId: string): SandboxRecord {
     const sandbox = this.sandboxesById.get(sandboxId);
     if (!sandbox) throw new SandboxNotFoundError(sandboxId);
     return sandbox;
@@ -736,6 +876,12 @@ export class ProcessRuntime implements ContainerRuntime {
   private emit(event: RuntimeEvent): void {
     for (const listener of this.listeners) listener(event);
   }
+}
+
+/** What listPodSandboxes reports: the record without the runtime's own fields. */
+function publicSandbox(record: SandboxRecord): PodSandbox {
+  const { dns: _dns, mountNamespace: _mountNamespace, ...sandbox } = record;
+  return structuredClone(sandbox);
 }
 
 function signalGroup(processGroupId: number, signal: NodeJS.Signals): void {

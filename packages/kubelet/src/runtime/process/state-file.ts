@@ -6,7 +6,7 @@
 // made meanwhile go out together in the next one.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ContainerConfig, ContainerStatus, PodSandbox } from '../runtime';
+import type { ContainerConfig, ContainerStatus, DnsConfig, PodSandbox } from '../runtime';
 
 export interface ContainerRecord {
   status: ContainerStatus;
@@ -22,10 +22,18 @@ export interface ContainerRecord {
   killed?: boolean;
 }
 
+/** A sandbox as the process runtime keeps it: what it reports, plus what its containers need. */
+export interface SandboxRecord extends PodSandbox {
+  /** The pod's resolver settings: its containers get their search list and options in env. */
+  dns?: DnsConfig;
+  /** The sandbox has a mount namespace of its own (mount-namespace.ts), named by the sandbox id. */
+  mountNamespace?: boolean;
+}
+
 export interface RuntimeStateData {
   version: 1;
   nextAddressIndex: number;
-  sandboxes: PodSandbox[];
+  sandboxes: SandboxRecord[];
   containers: ContainerRecord[];
 }
 
