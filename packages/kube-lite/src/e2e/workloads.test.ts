@@ -12,18 +12,13 @@
 //
 // Manifests come from examples/ when the file is there and fits what a case
 // checks (the case says which it used on stderr); otherwise the case's own.
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { findRepositoryRoot } from '../cluster/binaries';
 import { planLayout } from '../cluster/layout';
+import { eventually as pollUntil, examplesDirectory, LaunchedCluster, suiteNeedingKubectl } from './launched-cluster';
 
-const kubectlFound = spawnSync('kubectl', ['version', '--client'], { timeout: 20_000 }).error === undefined;
 const etcdctlFound = spawnSync('etcdctl', ['version'], { timeout: 20_000, env: { ...process.env, ETCDCTL_API: '3' } }).error === undefined;
-const repositoryRoot = findRepositoryRoot();
-const launcherEntry = path.join(repositoryRoot, 'packages', 'kube-lite', 'dist', 'cli.js');
-const examplesDirectory = path.join(repositoryRoot, 'examples');
 /** Clear of the default ports and of local-cluster.test.ts (offset 1000, subnet 2, ingress 18080). */
 const PORT_OFFSET = 2000;
 const SUBNET = 3;
@@ -152,35 +147,16 @@ function jsonObjects(text: string): unknown[] {
   return objects;
 }
 
-if (!kubectlFound) {
-  process.stderr.write('workloads e2e skipped: kubectl is not on PATH (install kubectl to run it)\n');
-  test.todo('workloads end to end: skipped because kubectl is not on PATH');
-}
-
-const suite = kubectlFound ? describe : describe.skip;
-
-suite('kube-lite workloads: Job, CronJob, StatefulSet, DaemonSet, HPA, encrypted Secrets (end to end)', () => {
-  let dataDir = '';
-  let launcher: ChildProcess | undefined;
-  let output = '';
-  let kubeconfig = '';
+suiteNeedingKubectl('workloads e2e')('kube-lite workloads: Job, CronJob, StatefulSet, DaemonSet, HPA, encrypted Secrets (end to end)', () => {
+  let cluster: LaunchedCluster | undefined;
   let manifestCounter = 0;
 
-  const kubectl = (args: string[], timeoutMs = 60_000): Promise<string> =>
-    new Promise((resolve, reject) => {
-      execFile('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || error.message}`));
-        else resolve(stdout);
-      });
-    });
-
-  const kubeLite = (args: string[], timeoutMs = 180_000): Promise<{ stdout: string; stderr: string }> =>
-    new Promise((resolve, reject) => {
-      execFile(process.execPath, [launcherEntry, ...args, '--data-dir', dataDir], { timeout: timeoutMs }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`kube-lite ${args.join(' ')} failed: ${stderr || stdout || error.message}`));
-        else resolve({ stdout, stderr });
-      });
-    });
+  const started = (): LaunchedCluster => {
+    if (cluster === undefined) throw new Error('the cluster did not start');
+    return cluster;
+  };
+  const kubectl = (args: string[], timeoutMs?: number): Promise<string> => started().kubectl(args, timeoutMs);
+  const kubeLite = (args: string[], timeoutMs?: number): Promise<{ stdout: string; stderr: string }> => started().kubeLite(args, timeoutMs);
 
   const getObject = async (kind: string, name: string): Promise<KubeObject> => JSON.parse(await kubectl(['get', kind, name, '-o', 'json'])) as KubeObject;
   const listObjects = async (kind: string, selector?: string): Promise<KubeObject[]> =>
@@ -190,7 +166,7 @@ suite('kube-lite workloads: Job, CronJob, StatefulSet, DaemonSet, HPA, encrypted
   /** Applies the objects through files, as a user would (one per object: kubectl validates a List against an OpenAPI kind the server may not publish). */
   const apply = async (objects: KubeObject[]): Promise<void> => {
     const files = objects.map((object) => {
-      const file = path.join(dataDir, `manifest-${++manifestCounter}-${object.kind.toLowerCase()}.json`);
+      const file = path.join(started().dataDir, `manifest-${++manifestCounter}-${object.kind.toLowerCase()}.json`);
       fs.writeFileSync(file, JSON.stringify(object));
       return file;
     });
@@ -232,25 +208,12 @@ suite('kube-lite workloads: Job, CronJob, StatefulSet, DaemonSet, HPA, encrypted
   };
 
   /** Polls until `check` returns a value, or fails with the last problem seen and the cluster's picture. */
-  const eventually = async <T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    for (;;) {
-      try {
-        const value = await check();
-        if (value !== undefined) return value;
-      } catch (error) {
-        last = (error as Error).message;
-      }
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s. ${last}${await clusterPicture()}`);
-      await sleep(POLL_MS);
-    }
-  };
+  const eventually = <T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> => pollUntil(what, timeoutMs, POLL_MS, check, clusterPicture);
 
   /** Optional flags `up` started a binary without: its --help does not list them, or it refused them ("note: ..."). */
   const droppedFlags = (binary: string): string[] => {
-    const unlisted = new RegExp(`note: ${binary} does not accept ([^(]*) \\(per its --help\\)`).exec(output)?.[1]?.split(',') ?? [];
-    const refused = [...output.matchAll(new RegExp(`note: ${binary} refused (--[a-z0-9-]+)`, 'g'))].map((match) => match[1] ?? '');
+    const unlisted = new RegExp(`note: ${binary} does not accept ([^(]*) \\(per its --help\\)`).exec(started().output)?.[1]?.split(',') ?? [];
+    const refused = [...started().output.matchAll(new RegExp(`note: ${binary} refused (--[a-z0-9-]+)`, 'g'))].map((match) => match[1] ?? '');
     return [...unlisted, ...refused].map((flag) => flag.trim());
   };
 
@@ -260,7 +223,7 @@ suite('kube-lite workloads: Job, CronJob, StatefulSet, DaemonSet, HPA, encrypted
 
   /** The raw value of an etcd key, as stored (etcdctl, else the etcd3 client). */
   const etcdValue = async (key: string): Promise<Buffer> => {
-    const endpoint = planLayout({ dataDir, workers: 1, runtime: 'process', ingressPort: INGRESS_PORT, portOffset: PORT_OFFSET, subnet: SUBNET }).etcd[0]?.clientUrl ?? '';
+    const endpoint = planLayout({ dataDir: started().dataDir, workers: 1, runtime: 'process', ingressPort: INGRESS_PORT, portOffset: PORT_OFFSET, subnet: SUBNET }).etcd[0]?.clientUrl ?? '';
     if (etcdctlFound) {
       return new Promise((resolve, reject) => {
         execFile('etcdctl', ['--endpoints', endpoint, 'get', key, '--print-value-only'], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'buffer', timeout: 30_000 }, (error, stdout, stderr) => {
@@ -284,34 +247,11 @@ suite('kube-lite workloads: Job, CronJob, StatefulSet, DaemonSet, HPA, encrypted
   };
 
   beforeAll(async () => {
-    if (!fs.existsSync(launcherEntry)) throw new Error(`${launcherEntry} missing: run "npm run build" first (npm test does)`);
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-lite-workloads-'));
-    kubeconfig = path.join(dataDir, 'kubeconfig');
-    const args = ['up', '--workers', String(INITIAL_WORKERS), '--data-dir', dataDir, '--port-offset', String(PORT_OFFSET), '--subnet', String(SUBNET), '--ingress-port', String(INGRESS_PORT)];
-    const started = spawn(process.execPath, [launcherEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    launcher = started;
-    started.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    started.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`kube-lite up not ready within ${UP_TIMEOUT_MS / 1000} s:\n${output}`)), UP_TIMEOUT_MS);
-      const check = (): void => {
-        if (!output.includes('kube-lite is up')) return;
-        clearTimeout(timer);
-        resolve();
-      };
-      started.stdout?.on('data', check);
-      started.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`kube-lite up exited with ${code}:\n${output}`));
-      });
-    });
+    cluster = await LaunchedCluster.up({ dataDirPrefix: 'kube-lite-workloads-', workers: INITIAL_WORKERS, portOffset: PORT_OFFSET, subnet: SUBNET, ingressPort: INGRESS_PORT, upTimeoutMs: UP_TIMEOUT_MS });
   }, UP_TIMEOUT_MS + 10_000);
 
   afterAll(async () => {
-    if (dataDir === '') return;
-    await kubeLite(['down']).catch(() => undefined);
-    if (launcher !== undefined && launcher.exitCode === null) launcher.kill('SIGKILL');
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await cluster?.remove();
   }, 200_000);
 
   it('starts the control plane with local-path storage, the fast HPA profile and encryption at rest', () => {
@@ -322,7 +262,7 @@ suite('kube-lite workloads: Job, CronJob, StatefulSet, DaemonSet, HPA, encrypted
         .map((flag) => `kube-controller-manager ${flag}`),
     ];
     expect(missing).toEqual([]);
-    const encryptionConfig = path.join(dataDir, 'auth', 'encryption-config.yaml');
+    const encryptionConfig = path.join(started().dataDir, 'auth', 'encryption-config.yaml');
     expect(fs.statSync(encryptionConfig).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(encryptionConfig, 'utf8')).toMatch(/kind: EncryptionConfiguration[\s\S]*- secrets[\s\S]*- aescbc:[\s\S]*- identity: \{\}/);
   });
@@ -537,7 +477,7 @@ suite('kube-lite workloads: Job, CronJob, StatefulSet, DaemonSet, HPA, encrypted
     const newNode = added.stdout.trim();
     expect(newNode).toBe(`worker-${INITIAL_WORKERS + 1}`);
     expect(await readyNodes()).toContain(newNode);
-    const state = JSON.parse(fs.readFileSync(path.join(dataDir, 'state.json'), 'utf8')) as { components: { spec: { name: string } }[]; cluster: { options: { workers: number } } };
+    const state = JSON.parse(fs.readFileSync(path.join(started().dataDir, 'state.json'), 'utf8')) as { components: { spec: { name: string } }[]; cluster: { options: { workers: number } } };
     expect(state.cluster.options.workers).toBe(INITIAL_WORKERS + 1);
     expect(state.components.map((component) => component.spec.name)).toEqual(expect.arrayContaining([`kubelet-${newNode}`, `kube-proxy-${newNode}`]));
     expect((await kubeLite(['status'])).stdout).toMatch(new RegExp(`${newNode}\\s+True`));
