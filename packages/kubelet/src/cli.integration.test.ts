@@ -10,30 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Lease, Node, Pod } from '@kube-lite/api';
 import { GrpcApiClient, isNotFound } from '@kube-lite/client';
-import { startEtcdCluster, type EtcdCluster } from '@kube-lite/testing';
+import { startEtcdCluster, startInProcessApiServer, type EtcdCluster, type InProcessApiServer } from '@kube-lite/testing';
 import { unmountAllBelow } from './runtime/process/mount-namespace';
-
-// The API server composition runs in-process, loaded from its sources at run
-// time: the apiserver package has no public entry to import, and the kubelet
-// must not depend on it (it only talks to it). These are the parts used here.
-interface RunningKubeApiServer {
-  port: number;
-  grpcPort: number;
-  caPem: string;
-  stop(): Promise<void>;
-}
-interface ApiServerModules {
-  startKubeApiServer(config: Record<string, unknown>): Promise<RunningKubeApiServer>;
-  parsePortRange(text: string): unknown;
-  parseServiceIpRange(cidr: string): unknown;
-  Logger: new (options: { level: string; write: (line: string) => void }) => unknown;
-}
-function loadApiServer(): ApiServerModules {
-  const source = path.resolve(__dirname, '..', '..', 'apiserver', 'src');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const load = (file: string): Record<string, unknown> => require(path.join(source, file)) as Record<string, unknown>;
-  return { ...load('kube-apiserver'), ...load('config'), ...load('server') } as unknown as ApiServerModules;
-}
 
 jest.setTimeout(120_000);
 
@@ -66,7 +44,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 describe('kubelet binary with kube-apiserver and etcd', () => {
   let directory: string;
   let etcd: EtcdCluster | undefined;
-  let apiServer: RunningKubeApiServer | undefined;
+  let apiServer: InProcessApiServer | undefined;
   let admin: GrpcApiClient | undefined;
   let kubelet: ChildProcess | undefined;
   let kubeletOutput = '';
@@ -76,21 +54,8 @@ describe('kubelet binary with kube-apiserver and etcd', () => {
     directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-binary-'));
     const tokenFile = path.join(directory, 'tokens.csv');
     fs.writeFileSync(tokenFile, 'admin-token,admin,admin-uid,"system:masters"\nnode-token,system:node:node-it,node-it-uid,"system:nodes"\n');
-    const { startKubeApiServer, parsePortRange, parseServiceIpRange, Logger } = loadApiServer();
     etcd = await startEtcdCluster({ implementation: 'etcd', members: 1 });
-    apiServer = await startKubeApiServer({
-      etcdServers: etcd.members.map((member) => member.clientUrl),
-      securePort: 0,
-      grpcPort: 0,
-      bindAddress: '127.0.0.1',
-      advertiseAddress: '127.0.0.1',
-      serviceClusterIpRange: parseServiceIpRange('10.96.0.0/16'),
-      serviceNodePortRange: parsePortRange('30000-32767'),
-      tokenAuthFile: tokenFile,
-      certDir: path.join(directory, 'pki'),
-      verbosity: 2,
-      logger: new Logger({ level: 'error', write: () => undefined }),
-    });
+    apiServer = await startInProcessApiServer({ etcdServers: etcd.members.map((member) => member.clientUrl), directory, tokenAuthFile: tokenFile });
     admin = new GrpcApiClient({ address: `127.0.0.1:${apiServer.grpcPort}`, token: 'admin-token', tls: { caPem: apiServer.caPem }, defaultTimeoutMs: 10_000 });
     const caFile = path.join(directory, 'ca.pem');
     fs.writeFileSync(caFile, apiServer.caPem);
@@ -171,7 +136,7 @@ describe('kubelet binary with kube-apiserver and etcd', () => {
       expect(running.status?.hostIP).toBe('127.0.0.1');
 
       const logs = await until('container logs through the API server', async () => {
-        const text = await restGet(apiServer as RunningKubeApiServer, '/api/v1/namespaces/default/pods/hello/log');
+        const text = await restGet(apiServer as InProcessApiServer, '/api/v1/namespaces/default/pods/hello/log');
         return text.includes('hello from') ? text : undefined;
       });
       expect(logs).toContain(`hello from ${running.status?.podIP}`);
@@ -201,7 +166,7 @@ describe('kubelet binary with kube-apiserver and etcd', () => {
   });
 });
 
-function restGet(apiServer: RunningKubeApiServer, requestPath: string): Promise<string> {
+function restGet(apiServer: InProcessApiServer, requestPath: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const request = httpsRequest({ host: '127.0.0.1', port: apiServer.port, path: requestPath, headers: { Authorization: 'Bearer admin-token' }, ca: apiServer.caPem, agent: false }, (response) => {
       const chunks: Buffer[] = [];

@@ -13,31 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from '@kube-lite/api';
 import { GrpcApiClient } from '@kube-lite/client';
-import { startEtcdCluster, type EtcdCluster } from '@kube-lite/testing';
+import { startEtcdCluster, startInProcessApiServer, type EtcdCluster, type InProcessApiServer } from '@kube-lite/testing';
 import { ensureSelfSignedCertificate } from '../cli';
 import { Kubelet } from '../kubelet';
 import { ProcessRuntime } from '../runtime/process/process-runtime';
-
-// The API server composition is loaded from its sources at run time: the
-// kubelet package must not depend on it (see cli.integration.test.ts).
-interface RunningKubeApiServer {
-  port: number;
-  grpcPort: number;
-  caPem: string;
-  stop(): Promise<void>;
-}
-interface ApiServerModules {
-  startKubeApiServer(config: Record<string, unknown>): Promise<RunningKubeApiServer>;
-  parsePortRange(text: string): unknown;
-  parseServiceIpRange(cidr: string): unknown;
-  Logger: new (options: { level: string; write: (line: string) => void }) => unknown;
-}
-function loadApiServer(): ApiServerModules {
-  const source = path.resolve(__dirname, '..', '..', '..', 'apiserver', 'src');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const load = (file: string): Record<string, unknown> => require(path.join(source, file)) as Record<string, unknown>;
-  return { ...load('kube-apiserver'), ...load('config'), ...load('server') } as unknown as ApiServerModules;
-}
 
 const kubectlInstalled = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 if (!kubectlInstalled) console.warn('server.kubectl.test: kubectl is not installed; the real-kubectl port-forward and attach tests are skipped');
@@ -86,7 +65,7 @@ interface PortForward {
 describeWithKubectl('kubectl port-forward and attach through the API server to the kubelet', () => {
   let directory: string;
   let etcd: EtcdCluster | undefined;
-  let apiServer: RunningKubeApiServer | undefined;
+  let apiServer: InProcessApiServer | undefined;
   let client: GrpcApiClient | undefined;
   let runtime: ProcessRuntime | undefined;
   let kubelet: Kubelet | undefined;
@@ -99,22 +78,8 @@ describeWithKubectl('kubectl port-forward and attach through the API server to t
     const tokenFile = path.join(directory, 'tokens.csv');
     fs.writeFileSync(tokenFile, 'admin-token,admin,admin-uid,"system:masters"\n');
     kubeconfig = path.join(directory, 'kubeconfig');
-    const { startKubeApiServer, parsePortRange, parseServiceIpRange, Logger } = loadApiServer();
     etcd = await startEtcdCluster({ implementation: 'etcd', members: 1 });
-    apiServer = await startKubeApiServer({
-      etcdServers: etcd.members.map((member) => member.clientUrl),
-      securePort: 0,
-      grpcPort: 0,
-      bindAddress: '127.0.0.1',
-      advertiseAddress: '127.0.0.1',
-      serviceClusterIpRange: parseServiceIpRange('10.96.0.0/16'),
-      serviceNodePortRange: parsePortRange('30000-32767'),
-      tokenAuthFile: tokenFile,
-      certDir: path.join(directory, 'pki'),
-      kubeconfigOut: kubeconfig,
-      verbosity: 2,
-      logger: new Logger({ level: 'error', write: () => undefined }),
-    });
+    apiServer = await startInProcessApiServer({ etcdServers: etcd.members.map((member) => member.clientUrl), directory, tokenAuthFile: tokenFile, kubeconfigOut: kubeconfig });
     client = new GrpcApiClient({ address: `127.0.0.1:${apiServer.grpcPort}`, token: 'admin-token', tls: { caPem: apiServer.caPem }, defaultTimeoutMs: 10_000 });
     runtime = new ProcessRuntime({ stateDirectory: path.join(directory, 'runtime'), podAddressBlock: '127.79.0.0/16' });
     kubelet = new Kubelet({

@@ -8,56 +8,22 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ConfigMap, Namespace } from '@kube-lite/api';
 import { EventRecorder, GrpcApiClient, isNotFound, SharedInformerFactory, silentLogger } from '@kube-lite/client';
-import { startEtcdCluster, type EtcdCluster } from '@kube-lite/testing';
+import { startEtcdCluster, startInProcessApiServer, type EtcdCluster, type InProcessApiServer } from '@kube-lite/testing';
 import { DEFAULT_CONTROLLER_SETTINGS, type ControllerContext } from '../../controller';
 import { NamespaceController } from './controller';
-
-// The API server runs in-process, loaded from its sources at run time: the
-// apiserver package has no public entry, and the controller-manager must not
-// depend on it (it only talks to it). These are the parts used here.
-interface RunningKubeApiServer {
-  grpcPort: number;
-  caPem: string;
-  adminToken: string | undefined;
-  stop(): Promise<void>;
-}
-interface ApiServerModules {
-  startKubeApiServer(config: Record<string, unknown>): Promise<RunningKubeApiServer>;
-  parsePortRange(text: string): unknown;
-  parseServiceIpRange(cidr: string): unknown;
-  Logger: new (options: { level: string; write: (line: string) => void }) => unknown;
-}
-function loadApiServer(): ApiServerModules {
-  const source = path.resolve(__dirname, '..', '..', '..', '..', 'apiserver', 'src');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const load = (file: string): Record<string, unknown> => require(path.join(source, file)) as Record<string, unknown>;
-  return { ...load('kube-apiserver'), ...load('config'), ...load('server') } as unknown as ApiServerModules;
-}
 
 jest.setTimeout(90_000);
 
 describe('namespace controller with kube-apiserver over gRPC', () => {
   let directory: string;
   let etcd: EtcdCluster | undefined;
-  let apiServer: RunningKubeApiServer | undefined;
+  let apiServer: InProcessApiServer | undefined;
   let client: GrpcApiClient;
 
   beforeAll(async () => {
     directory = fs.mkdtempSync(path.join(os.tmpdir(), 'namespace-controller-'));
-    const { startKubeApiServer, parsePortRange, parseServiceIpRange, Logger } = loadApiServer();
     etcd = await startEtcdCluster({ implementation: 'etcd', members: 1 });
-    apiServer = await startKubeApiServer({
-      etcdServers: etcd.members.map((member) => member.clientUrl),
-      securePort: 0,
-      grpcPort: 0,
-      bindAddress: '127.0.0.1',
-      advertiseAddress: '127.0.0.1',
-      serviceClusterIpRange: parseServiceIpRange('10.96.0.0/16'),
-      serviceNodePortRange: parsePortRange('30000-32767'),
-      certDir: path.join(directory, 'pki'),
-      verbosity: 2,
-      logger: new Logger({ level: 'error', write: () => undefined }),
-    });
+    apiServer = await startInProcessApiServer({ etcdServers: etcd.members.map((member) => member.clientUrl), directory });
     client = new GrpcApiClient({ address: `127.0.0.1:${apiServer.grpcPort}`, token: apiServer.adminToken ?? '', tls: { caPem: apiServer.caPem }, defaultTimeoutMs: 10_000 });
   });
 

@@ -10,29 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Node, PersistentVolume, PersistentVolumeClaim, StorageClass } from '@kube-lite/api';
 import { EventRecorder, GrpcApiClient, isNotFound, RESOURCES, SharedInformerFactory, silentLogger } from '@kube-lite/client';
-import { startEtcdCluster, type EtcdCluster } from '@kube-lite/testing';
+import { startEtcdCluster, startInProcessApiServer, type EtcdCluster, type InProcessApiServer } from '@kube-lite/testing';
 import { DEFAULT_CONTROLLER_SETTINGS, type ControllerContext } from '../../controller';
 import { PersistentVolumeBinderController } from './controller';
-
-// Loaded from source at run time, as the namespace controller's integration test does.
-interface RunningKubeApiServer {
-  grpcPort: number;
-  caPem: string;
-  adminToken: string | undefined;
-  stop(): Promise<void>;
-}
-interface ApiServerModules {
-  startKubeApiServer(config: Record<string, unknown>): Promise<RunningKubeApiServer>;
-  parsePortRange(text: string): unknown;
-  parseServiceIpRange(cidr: string): unknown;
-  Logger: new (options: { level: string; write: (line: string) => void }) => unknown;
-}
-function loadApiServer(): ApiServerModules {
-  const source = path.resolve(__dirname, '..', '..', '..', '..', 'apiserver', 'src');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const load = (file: string): Record<string, unknown> => require(path.join(source, file)) as Record<string, unknown>;
-  return { ...load('kube-apiserver'), ...load('config'), ...load('server') } as unknown as ApiServerModules;
-}
 
 async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -49,7 +29,7 @@ jest.setTimeout(90_000);
 describe('persistentvolume-binder with kube-apiserver over gRPC', () => {
   let directory: string;
   let etcd: EtcdCluster | undefined;
-  let apiServer: RunningKubeApiServer | undefined;
+  let apiServer: InProcessApiServer | undefined;
   let client: GrpcApiClient;
   let informers: SharedInformerFactory;
   let controller: PersistentVolumeBinderController;
@@ -57,21 +37,8 @@ describe('persistentvolume-binder with kube-apiserver over gRPC', () => {
 
   beforeAll(async () => {
     directory = fs.mkdtempSync(path.join(os.tmpdir(), 'volume-binder-'));
-    const { startKubeApiServer, parsePortRange, parseServiceIpRange, Logger } = loadApiServer();
     etcd = await startEtcdCluster({ implementation: 'etcd', members: 1 });
-    apiServer = await startKubeApiServer({
-      etcdServers: etcd.members.map((member) => member.clientUrl),
-      securePort: 0,
-      grpcPort: 0,
-      bindAddress: '127.0.0.1',
-      advertiseAddress: '127.0.0.1',
-      serviceClusterIpRange: parseServiceIpRange('10.96.0.0/16'),
-      serviceNodePortRange: parsePortRange('30000-32767'),
-      certDir: path.join(directory, 'pki'),
-      kubeconfigOut: path.join(directory, 'kubeconfig'),
-      verbosity: 2,
-      logger: new Logger({ level: 'error', write: () => undefined }),
-    });
+    apiServer = await startInProcessApiServer({ etcdServers: etcd.members.map((member) => member.clientUrl), directory, kubeconfigOut: path.join(directory, 'kubeconfig') });
     client = new GrpcApiClient({ address: `127.0.0.1:${apiServer.grpcPort}`, token: apiServer.adminToken ?? '', tls: { caPem: apiServer.caPem }, defaultTimeoutMs: 10_000 });
     informers = new SharedInformerFactory(client);
     const context: ControllerContext = {
