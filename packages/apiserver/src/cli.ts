@@ -4,7 +4,7 @@
 
 import { ConfigError, parseArguments, type ApiServerConfig } from './config';
 import { startKubeApiServer } from './kube-apiserver';
-import { Logger } from './server';
+import { Logger, flushLogs } from './server';
 import { EncryptionConfigError } from './storage';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -30,6 +30,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     // A bad --encryption-provider-config is a configuration mistake like a bad flag.
     if (error instanceof EncryptionConfigError) {
+      flushLogs();
       process.stderr.write(`kube-apiserver: ${error.message}\n`);
       return 2;
     }
@@ -52,6 +53,8 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
+      // The log lines before the failure come first.
+      flushLogs();
       process.stderr.write(`kube-apiserver: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);
     },

@@ -164,6 +164,8 @@ class GrpcFrontEnd {
       // Components keep a watch open for minutes with nothing to say; their keepalive pings must be welcome.
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+      // Channelz keeps per-call statistics for a debugging service this server does not offer; it costs on every call.
+      'grpc.enable_channelz': 0,
     });
     const definition = loadApiServerPackageDefinition()[API_SERVER_SERVICE_NAME] as grpc.ServiceDefinition;
     this.server.addService(definition, this.implementation());
@@ -334,7 +336,8 @@ class GrpcFrontEnd {
   ): Promise<{ response?: Response; trailer?: grpc.Metadata; error?: StatusError }> {
     const startedAt = process.hrtime.bigint();
     const controller = new AbortController();
-    call.on('cancelled', () => controller.abort());
+    const onCancelled = (): void => controller.abort();
+    call.on('cancelled', onCancelled);
     let plan: CallPlan | undefined;
     let user = ANONYMOUS_USER;
     let code = 500;
@@ -364,6 +367,8 @@ class GrpcFrontEnd {
       return { error };
     } finally {
       clearTimeout(timer);
+      // grpc-js also reports a call as cancelled after its answer, when the stream closes: aborting then would only build a DOMException.
+      call.removeListener('cancelled', onCancelled);
       this.finish(call.getPath(), plan, user, call.cancelled ? 499 : code, startedAt, false, error);
     }
   }

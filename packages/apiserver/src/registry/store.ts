@@ -478,7 +478,7 @@ export class RegistryStore implements ResourceHandler {
     const object = this.decodeBody(request, body);
     this.checkIdentity(request, object);
     const internal = this.toInternal(object);
-    const updated = await this.updateObject(request, '', () => cloneObject(internal), { manager: request.fieldManager, operation: 'Update' });
+    const updated = await this.updateObject(request, '', () => cloneObject(internal), { manager: request.fieldManager, operation: 'Update' }, undefined, internal.metadata?.resourceVersion);
     return { object: this.toExternal(updated, context.version), created: false };
   }
 
@@ -596,6 +596,8 @@ export class RegistryStore implements ResourceHandler {
    * Reads, derives the next version with `produce`, checks and stores it with compare-and-swap (re-deriving
    * from the fresh object when another writer got there first). `subresource` is `` or `status`.
    * `appliedFields` replaces the computed change set for managedFields (server-side apply).
+   * `expectedResourceVersion` is the version the request body names, if any: a cached copy older than it is
+   * not worth starting from.
    */
   async updateObject(
     request: WriteRequest,
@@ -603,8 +605,10 @@ export class RegistryStore implements ResourceHandler {
     produce: (current: ApiObject) => ApiObject | Promise<ApiObject>,
     manager: { manager: string; operation: 'Apply' | 'Update' },
     appliedFields?: ReturnType<typeof fieldSetOf>,
+    expectedResourceVersion?: string,
   ): Promise<ApiObject> {
     const key = this.keyFor(request.namespace, request.name);
+    const suggestion = this.cachedCopy(key, expectedResourceVersion);
     let effects: WriteEffects = NO_EFFECTS;
     let deleteAfterWrite = false;
     let result: ApiObject;
@@ -648,7 +652,7 @@ export class RegistryStore implements ResourceHandler {
         if (request.dryRun) throw new DryRunResult(next);
         delete next.metadata.resourceVersion;
         return next;
-      });
+      }, suggestion === undefined ? {} : { suggestion });
     } catch (error) {
       await effects.rollback();
       if (error instanceof DryRunResult) return error.object;
@@ -660,6 +664,17 @@ export class RegistryStore implements ResourceHandler {
       await this.removeFromStorage(request.name, request.namespace, result, { resourceVersion: result.metadata.resourceVersion });
     }
     return result;
+  }
+
+  /**
+   * The watch cache's copy of the object, for guaranteedUpdate to start from without reading etcd (the
+   * compare-and-swap still checks it); undefined when the cache lacks it or it is older than the version the
+   * request names, which a read from etcd would serve better.
+   */
+  cachedCopy(key: string, expectedResourceVersion?: string): ApiObject | undefined {
+    const cached = this.cache.peek(key);
+    if (cached === undefined || expectedResourceVersion === undefined || expectedResourceVersion === '') return cached;
+    return Number(cached.metadata.resourceVersion) < Number(expectedResourceVersion) ? undefined : cached;
   }
 
   /** Carries over what a main-resource or status update may not change. */

@@ -21,7 +21,7 @@ export type {
   WriteResult,
 } from './handler';
 export type { HealthCheck } from './health';
-export { Logger, silentLogger, type LogFields, type LogLevel, type LoggerOptions } from './log';
+export { Logger, flushLogs, silentLogger, type LogFields, type LogLevel, type LoggerOptions } from './log';
 export { DEFAULT_MAX_REQUEST_BODY_BYTES } from './media';
 export { duplicateFieldMessage } from './duplicate-fields';
 export { ApiServerMetrics } from './metrics';

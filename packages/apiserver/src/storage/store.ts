@@ -78,6 +78,15 @@ export interface GuaranteedUpdateOptions {
   ignoreNotFound?: boolean;
   /** Replace the object's time to live; without it the existing lease (if any) is kept. */
   ttlSeconds?: number;
+  /**
+   * A recent copy of the object with its resourceVersion (the watch cache's),
+   * to start from instead of reading etcd first: upstream's
+   * cachedExistingObject. It may be stale. The write's compare on the mod
+   * revision still decides; until a value read from etcd confirms it, a
+   * failed precondition, an error from tryUpdate or an update that changes
+   * nothing makes the store read the object and run tryUpdate again.
+   */
+  suggestion?: StoredObject;
 }
 
 export interface DeleteOptions<T> {
@@ -138,9 +147,13 @@ export interface Snapshot<T> {
 }
 
 interface CurrentState<T> {
+  /** With its resourceVersion; undefined when the key is absent. */
   object: T | undefined;
+  /** The stored bytes; undefined when absent or when the state is the caller's suggestion. */
   value: Buffer | undefined;
   modRevision: number;
+  /** Read from etcd by this update (false for the caller's suggestion, which may be stale). */
+  confirmed: boolean;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -177,6 +190,8 @@ export class EtcdStore {
       hosts: [...options.endpoints],
       dialTimeout: options.dialTimeoutMs ?? 5000,
       faultHandling: passThroughFaultHandling(),
+      // grpc-js keeps channelz statistics per call by default, for a debugging service nothing here reads.
+      grpcOptions: { 'grpc.enable_channelz': 0 },
     });
     this.codec = options.codec ?? jsonCodec;
     this.transformer = options.transformer ?? identityTransformer;
@@ -207,7 +222,8 @@ export class EtcdStore {
         { deadline },
       );
       if (!response.succeeded) throw alreadyExistsError(key);
-      return this.decodeValue<T>(key, value, revisionNumber(response.header.revision));
+      // The object itself, not a decode of the bytes just written: they say the same (JSON data in, JSON data out).
+      return withResourceVersion(object, String(revisionNumber(response.header.revision)));
     });
   }
 
@@ -245,15 +261,21 @@ export class EtcdStore {
       if (!current) throw notFoundError(key);
       throw conflictError(key, 'the object has been modified; please apply your changes to the latest version and try again');
     }
-    return this.decodeValue<T>(key, value, revisionNumber(response.header.revision));
+    return withResourceVersion(object, String(revisionNumber(response.header.revision)));
   }
 
   /**
    * Reads the object, lets tryUpdate derive the next version and writes it
    * with compare-and-swap, starting again from the fresh value when another
-   * writer got there first (upstream's GuaranteedUpdate). tryUpdate gets a
-   * private copy it may mutate; it returns null to leave the object as it is,
-   * or throws to abort. A result identical to the stored bytes is not written.
+   * writer got there first (upstream's GuaranteedUpdate). tryUpdate must not
+   * mutate its argument (it may be a shared, frozen cached object); it
+   * returns the next version, null to leave the object as it is, or throws to
+   * abort. A result identical to the stored bytes is not written. The
+   * returned object shares structure with what tryUpdate returned.
+   *
+   * With options.suggestion the first attempt skips the read; a conflict
+   * then costs one round trip, since the failed transaction returns the
+   * current value.
    */
   async guaranteedUpdate<T extends StoredObject>(
     key: string,
@@ -261,14 +283,25 @@ export class EtcdStore {
     options: GuaranteedUpdateOptions = {},
   ): Promise<T> {
     validateKey(key);
-    let state = await this.readState<T>(key);
+    let state = this.suggestedState<T>(options) ?? (await this.readState<T>(key));
     for (let attempt = 1; ; attempt++) {
       if (!state.object && !options.ignoreNotFound) throw notFoundError(key);
-      if (state.object) checkPreconditions(key, options.preconditions, state.object);
-      const input = state.value === undefined ? undefined : this.decodeValue<T>(key, state.value, state.modRevision);
+      let next: T | null;
+      try {
+        if (state.object) checkPreconditions(key, options.preconditions, state.object);
+        next = await tryUpdate(state.object);
+      } catch (error) {
+        // A stale suggestion may fail where the current object would not: judge by the current object.
+        if (state.confirmed) throw error;
+        state = await this.readState<T>(key);
+        continue;
+      }
       const stale = state.value !== undefined && (this.transformer.isStale?.(state.value, key) ?? false);
-      let next = await tryUpdate(input);
       if (next === null) {
+        if (!state.confirmed) {
+          state = await this.readState<T>(key);
+          continue;
+        }
         if (!state.object) throw notFoundError(key);
         // Unchanged, but written with an older key (or before encryption): rewrite it as it is.
         if (!stale) return state.object;
@@ -276,7 +309,12 @@ export class EtcdStore {
       }
       const plaintext = this.codec.encode(withResourceVersion(next, undefined));
       // Compared before the transformer: encryption with a fresh IV never yields the same bytes twice.
-      if (state.object && !stale && options.ttlSeconds === undefined && Buffer.from(plaintext).equals(this.plaintextOf(key, state.value))) return state.object;
+      if (state.object && !stale && options.ttlSeconds === undefined && Buffer.from(plaintext).equals(this.plaintextOf(key, state))) {
+        if (state.confirmed) return state.object;
+        // Nothing to write against the suggestion; only the current value can say the update is a no-op.
+        state = await this.readState<T>(key);
+        continue;
+      }
       const value = this.wrap(key, plaintext);
       const exists = state.object !== undefined;
       const expectedRevision = state.modRevision;
@@ -294,7 +332,7 @@ export class EtcdStore {
           { deadline },
         ),
       );
-      if (response.succeeded) return this.decodeValue<T>(key, value, revisionNumber(response.header.revision));
+      if (response.succeeded) return withResourceVersion(next, String(revisionNumber(response.header.revision)));
       if (attempt >= this.maxUpdateAttempts) {
         throw conflictError(key, `gave up after ${attempt} attempts: the object kept changing underneath the update`);
       }
@@ -512,11 +550,27 @@ export class EtcdStore {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  /** The codec bytes of a stored value (empty when absent). */
-  private plaintextOf(key: string, value: Buffer | undefined): Buffer {
-    if (value === undefined) return Buffer.alloc(0);
-    const bytes = this.transformer.fromStorage(value, key);
+  /** The codec bytes of a state's object: its stored value unwrapped, or a suggestion encoded (empty when absent). */
+  private plaintextOf(key: string, state: CurrentState<StoredObject>): Buffer {
+    const bytes =
+      state.value !== undefined
+        ? this.transformer.fromStorage(state.value, key)
+        : state.object !== undefined
+          ? this.codec.encode(withResourceVersion(state.object, undefined))
+          : new Uint8Array(0);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** The first state of a guaranteedUpdate from the caller's suggestion; undefined when there is none. */
+  private suggestedState<T extends StoredObject>(options: GuaranteedUpdateOptions): CurrentState<T> | undefined {
+    const suggestion = options.suggestion;
+    if (suggestion === undefined) return undefined;
+    const modRevision = Number(suggestion.metadata?.resourceVersion ?? '');
+    // Unusable (no resourceVersion), or older than the version the caller already requires.
+    if (!Number.isSafeInteger(modRevision) || modRevision <= 0) return undefined;
+    const required = Number(options.preconditions?.resourceVersion ?? '');
+    if (Number.isSafeInteger(required) && required > modRevision) return undefined;
+    return { object: suggestion as T, value: undefined, modRevision, confirmed: false };
   }
 
   private async putOperation(key: string, value: Buffer, exists: boolean, ttlSeconds: number | undefined, deadline: number): Promise<IRequestOp> {
@@ -533,9 +587,9 @@ export class EtcdStore {
   }
 
   private stateFromKv<T extends StoredObject>(key: string, kv: IKeyValue | undefined): CurrentState<T> {
-    if (!kv) return { object: undefined, value: undefined, modRevision: 0 };
+    if (!kv) return { object: undefined, value: undefined, modRevision: 0, confirmed: true };
     const modRevision = revisionNumber(kv.mod_revision);
-    return { object: this.decodeValue<T>(key, kv.value, modRevision), value: kv.value, modRevision };
+    return { object: this.decodeValue<T>(key, kv.value, modRevision), value: kv.value, modRevision, confirmed: true };
   }
 
   /** Runs one etcd call with a deadline, turning client errors into StorageErrors. */

@@ -223,6 +223,17 @@ export class WatchCache<T extends StoredObject> {
   }
 
   /**
+   * The object at key as the cache holds it now, without waiting for any
+   * revision: a starting point for a compare-and-swap (guaranteedUpdate's
+   * suggestion), never the answer to a read. Undefined when the cache does
+   * not hold the key or has stopped.
+   */
+  peek(key: string): T | undefined {
+    if (this.stopped) return undefined;
+    return this.objects.get(key);
+  }
+
+  /**
    * Watches a key, or every key under a prefix when key ends with "/", from
    * memory. Invalid arguments throw; everything after arrives as events (a
    * too-old resourceVersion is a single ERROR event carrying Expired).

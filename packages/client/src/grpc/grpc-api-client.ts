@@ -94,6 +94,8 @@ export class GrpcApiClient extends ApiClientBase {
       // grpc-js waits up to 2 minutes between reconnects by default; a restarted API server should be found sooner.
       'grpc.initial_reconnect_backoff_ms': 500,
       'grpc.max_reconnect_backoff_ms': 10_000,
+      // Channelz keeps per-call statistics for a debugging service nobody here serves; it costs on every call.
+      'grpc.enable_channelz': 0,
       ...(options.tls?.serverName === undefined ? {} : { 'grpc.ssl_target_name_override': options.tls.serverName, 'grpc.default_authority': options.tls.serverName }),
       ...options.channelOptions,
     };

@@ -3,10 +3,11 @@
 // temporary data dir, pause-like pods created at a bounded rate, each timed
 // from the client clock just before its create to the first watch event that
 // shows it Running with every container ready (upstream's "observed running"
-// SLI; creationTimestamp is only second-granular). Prints p50/p90/p99/max and
-// the throughput beside the upstream SLO and the issue's target, where the
-// time went (from the component logs), and stops the cluster. Bounded in
-// total time (3 minutes by default, stopping the cluster included).
+// SLI; creationTimestamp is only second-granular). Stops the cluster, then
+// prints p50/p90/p99/max and the throughput beside the upstream SLO and the
+// issue's target, and where the time went (from the component logs, read once
+// the components have exited and so written every line). Bounded in total
+// time (3 minutes by default, stopping the cluster included).
 //
 //   node packages/kube-lite/dist/bench/bench-startup.js [--pods 100] [--rate 20] [--image busybox|ml-serving]
 //        [--max-in-flight 10] [--port-offset 3000] [--subnet 2] [--ingress-port 28080] [--budget-seconds 180] [--keep-data-dir]
@@ -265,6 +266,11 @@ async function run(options: BenchOptions): Promise<number> {
     const summary = summarize(latenciesMs);
     const lastRunningMs = Math.max(...timelines.map((t) => t.runningObservedMs ?? 0));
     const throughput = latenciesMs.length === 0 ? 0 : latenciesMs.length / ((lastRunningMs - createStartedMs) / 1000);
+    const loadAtEnd = loadAverage();
+    // The logs are complete only once the components have exited: the API server writes its lines in batches
+    // (at the latest when it exits), and it may log a request after the watch event the benchmark already saw.
+    requests.close();
+    await stopCluster();
     const logs = cluster.layout.files.logDirectory;
     const readLog = (file: string): string => {
       const full = path.join(logs, file);
@@ -273,7 +279,7 @@ async function run(options: BenchOptions): Promise<number> {
     const logTimes = podLogTimes(NAMESPACE, new Set(timelines.map((t) => t.name)), readLog('kube-apiserver.log'), readLog(`kubelet-${cluster.layout.workers[0]?.name ?? 'worker-1'}.log`));
     printResults(options, tracker, summary, throughput, stageBreakdown(timelines, logTimes));
     write('');
-    write(`load average at the end ${loadAverage()}`);
+    write(`load average at the end ${loadAtEnd}`);
     failed = latenciesMs.length < options.pods;
   } catch (error) {
     write(`bench:startup failed: ${(error as Error).message}`);

@@ -18,9 +18,15 @@ export const NAME = 'NodeReady';
 
 /** The taint key the node lifecycle controller would set for this node, or undefined when it is Ready. */
 export function impliedNotReadyTaintKey(node: Node | undefined): string | undefined {
-  const ready = node?.status?.conditions?.find((condition) => condition.type === 'Ready');
-  if (ready?.status === 'True') return undefined;
-  return ready?.status === 'False' ? NOT_READY_TAINT_KEY : UNREACHABLE_TAINT_KEY;
+  // A plain loop, not find(): this runs for hundreds of nodes per pod, and the callback was a measurable share.
+  let status: string | undefined;
+  for (const condition of node?.status?.conditions ?? []) {
+    if (condition.type !== 'Ready') continue;
+    status = condition.status;
+    break;
+  }
+  if (status === 'True') return undefined;
+  return status === 'False' ? NOT_READY_TAINT_KEY : UNREACHABLE_TAINT_KEY;
 }
 
 function untoleratedKey(pod: Pod, node: Node | undefined): string | undefined {
