@@ -164,8 +164,6 @@ class GrpcFrontEnd {
       // Components keep a watch open for minutes with nothing to say; their keepalive pings must be welcome.
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-      // Channelz keeps per-call statistics for a debugging service this server does not offer; it costs on every call.
-      'grpc.enable_channelz': 0,
     });
     const definition = loadApiServerPackageDefinition()[API_SERVER_SERVICE_NAME] as grpc.ServiceDefinition;
     this.server.addService(definition, this.implementation());

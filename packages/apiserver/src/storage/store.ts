@@ -190,8 +190,6 @@ export class EtcdStore {
       hosts: [...options.endpoints],
       dialTimeout: options.dialTimeoutMs ?? 5000,
       faultHandling: passThroughFaultHandling(),
-      // grpc-js keeps channelz statistics per call by default, for a debugging service nothing here reads.
-      grpcOptions: { 'grpc.enable_channelz': 0 },
     });
     this.codec = options.codec ?? jsonCodec;
     this.transformer = options.transformer ?? identityTransformer;

@@ -40,7 +40,6 @@ export async function bindPeerServer(urls: readonly string[], register: (server:
     'grpc.max_send_message_length': maxMessageBytes,
     // Peers ping every 10 s to detect dead hosts; allow it.
     'grpc.keepalive_permit_without_calls': 1,
-    'grpc.enable_channelz': 0,
   });
   register(server);
   try {

@@ -36,8 +36,6 @@ export async function startClientServer(server: EtcdServer, urls: readonly strin
     // etcd clients keep idle connections alive with pings.
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
-    // grpc-js keeps channelz statistics per call by default, for a debugging service we do not serve.
-    'grpc.enable_channelz': 0,
   });
   grpcServer.addService(service('KV'), kvService(server));
   grpcServer.addService(service('Watch'), watchService(server));

@@ -253,7 +253,6 @@ export class PeerSender {
         'grpc.max_reconnect_backoff_ms': this.settings.maxBackoffMs,
         'grpc.min_reconnect_backoff_ms': this.settings.initialBackoffMs,
         'grpc.max_send_message_length': this.settings.maxMessageBytes,
-        'grpc.enable_channelz': 0,
         'grpc.max_receive_message_length': this.settings.maxMessageBytes,
         // Detects a peer whose host died without closing the connection.
         'grpc.keepalive_time_ms': 10_000,

@@ -162,7 +162,6 @@ export class PeerTransport {
         'grpc.max_send_message_length': this.settings.maxMessageBytes,
         // Our clients ping every 10 s to detect dead hosts; allow it.
         'grpc.keepalive_permit_without_calls': 1,
-        'grpc.enable_channelz': 0,
       });
       this.register(this.server);
     }
