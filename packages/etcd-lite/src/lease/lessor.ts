@@ -158,6 +158,11 @@ export class Lessor {
     return txn.end().revision;
   }
 
+  /** Whether lease `id` exists; cheaper than lookup, which lists its keys (every Put with a lease asks). */
+  has(id: number): boolean {
+    return this.leasesById.has(id);
+  }
+
   lookup(id: number): LeaseInfo | undefined {
     const lease = this.leasesById.get(id);
     return lease === undefined ? undefined : { id, ttlSeconds: lease.ttlSeconds, keys: sortedKeys(lease) };

@@ -135,7 +135,7 @@ export class Applier {
       if (request.ignore_value === true) value = existing.value;
       if (request.ignore_lease === true) lease = existing.lease;
     }
-    if (lease !== 0 && this.lessor.lookup(lease) === undefined) throw new LeaseNotFoundServerError();
+    if (lease !== 0 && !this.lessor.has(lease)) throw new LeaseNotFoundServerError();
     const { previous } = txn.put(key, value, lease);
     return { header: header(txn.revision), prev_kv: request.prev_kv === true ? (previous ?? null) : null };
   }

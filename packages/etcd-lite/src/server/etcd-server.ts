@@ -16,7 +16,7 @@ import { Logger, Metrics } from '../observability';
 import { MvccStore, WatchableStore } from '../mvcc';
 import { NO_NODE, ProposalDroppedError, type ConfChange, type ConfChangeType, type NodeId, type SoftState } from '../raft';
 import { Applier } from './apply';
-import { encodeRaftRequest, type InternalRequest, type ResponseByType } from './apply-request';
+import { encodeRaftRequest, encodeRaftRequestFromWire, LocalProposals, wireBytesOf, type InternalRequest, type ResponseByType } from './apply-request';
 import { checkRequestSize, defaultRequestLimits, type RequestLimits } from './apply-validate';
 import { ClusterOperations } from './cluster-ops';
 import { BadLeaderTransfereeError, NoLeaderError, NotLeaderError, StoppedError, TimeoutError } from './errors';
@@ -81,6 +81,7 @@ export class EtcdServer {
   private readonly snapshotImages: BackendSnapshotImages;
   private readonly knownMembers: Map<number, MemberInfo>;
   private readonly waiters = new WaiterRegistry<ProposalOutcome>();
+  private readonly localProposals = new LocalProposals();
   private readonly requestIds: RequestIdGenerator;
   private readonly readBarrier: ReadBarrier;
   private readonly leaderListeners = new Set<() => void>();
@@ -133,6 +134,7 @@ export class EtcdServer {
       clusterId: this.clusterId,
       initialMember: (id) => this.knownMembers.get(id),
       waiters: this.waiters,
+      localProposals: this.localProposals,
       receivedImage: (metadata) => this.snapshotImages.take(metadata),
       onMembershipChanged: (change) => this.membershipChanged(change),
       logger: logger.child({ component: 'apply' }),
@@ -237,8 +239,10 @@ export class EtcdServer {
   /** Proposes a client request through Raft and resolves with its response once applied here. */
   async propose<R extends InternalRequest>(body: R, signal?: CancelSignal): Promise<ResponseByType[R['type']]> {
     const id = this.requestIds.next();
-    const data = encodeRaftRequest({ id, body });
+    const wireBytes = wireBytesOf(body.request);
+    const data = wireBytes === undefined ? encodeRaftRequest({ id, body }) : encodeRaftRequestFromWire(id, body.type, wireBytes);
     checkRequestSize(data.length, this.limits);
+    if (wireBytes !== undefined) this.localProposals.remember(data, { id, body });
     const outcome = await this.proposeAndWait(id, () => this.raftNode.propose(data), signal);
     if (outcome.status === 'failed') throw outcome.error;
     return outcome.response as ResponseByType[R['type']];

@@ -11,6 +11,7 @@ import { acceptClientConnection } from './client-connection';
 import type { EtcdServer } from './etcd-server';
 import { clusterService } from './grpc-cluster';
 import { kvService } from './grpc-kv';
+import { kvServiceDefinition, watchServiceDefinition } from './grpc-codec';
 import { leaseService } from './grpc-lease';
 import { listenTarget } from './grpc-listen';
 import { maintenanceService } from './grpc-maintenance';
@@ -37,8 +38,8 @@ export async function startClientServer(server: EtcdServer, urls: readonly strin
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
   });
-  grpcServer.addService(service('KV'), kvService(server));
-  grpcServer.addService(service('Watch'), watchService(server));
+  grpcServer.addService(kvServiceDefinition(service('KV')), kvService(server));
+  grpcServer.addService(watchServiceDefinition(service('Watch')), watchService(server));
   grpcServer.addService(service('Lease'), leaseService(server));
   grpcServer.addService(service('Cluster'), clusterService(server));
   grpcServer.addService(service('Maintenance'), maintenanceService(server));

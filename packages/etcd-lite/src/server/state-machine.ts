@@ -9,7 +9,7 @@ import type { Logger } from '../observability';
 import type { MvccStore } from '../mvcc';
 import type { ConfChange, ConfState, Entry, Snapshot, SnapshotMetadata } from '../raft';
 import type { Applier } from './apply';
-import { decodeRaftRequest, MalformedRaftRequestError } from './apply-request';
+import { decodeRaftRequest, MalformedRaftRequestError, type LocalProposals } from './apply-request';
 import type { EtcdServerError } from './errors';
 import { decodeConfChangeContext, decodeMemberEntry, isMemberEntry, MalformedMemberEntryError } from './member-entries';
 import type { MemberInfo, Membership } from './members';
@@ -31,6 +31,8 @@ export interface EtcdStateMachineOptions {
   /** Name and peer URLs of a member announced by a bootstrap change, which carries none. */
   initialMember: (id: number) => MemberInfo | undefined;
   waiters: WaiterRegistry<ProposalOutcome>;
+  /** This member's own proposals, applied without decoding them again. */
+  localProposals?: LocalProposals;
   /** The backend image received from the leader for a snapshot the core accepted (see BackendSnapshotImages.take). */
   receivedImage: (metadata: SnapshotMetadata) => Promise<BackendReplacement | undefined>;
   /** Told after the member list changed (the transport follows it); with the change when it is newly applied. */
@@ -70,7 +72,7 @@ export class EtcdStateMachine implements StateMachine {
       waiters.resolve(memberEntry.requestId, applied);
       return;
     }
-    const request = decodeRaftRequest(entry.data);
+    const request = this.options.localProposals?.take(entry.data) ?? decodeRaftRequest(entry.data);
     const result = this.options.applier.apply(request.body, entry.index, entry.term);
     if (result.status === 'applied' && request.body.type === 'compaction') {
       this.options.logger.info('compacted', { revision: String(request.body.request.revision ?? 0), index: entry.index });
