@@ -38,6 +38,7 @@ import type {
   StatefulSet,
   Status,
 } from '@kube-lite/api';
+import { ApiError } from './errors';
 import { RESOURCES } from './resources';
 
 /** A resource as the API serves it: group ("" for core), version and plural name. */
@@ -124,6 +125,14 @@ export interface Watch<T> extends AsyncIterable<WatchEvent<T>> {
   stop(): void;
 }
 
+/** One pod's bind in a bindMany call, with bind's arguments. */
+export interface BindItem {
+  namespace: string;
+  podName: string;
+  /** core/v1 Binding; target names the node. */
+  binding: Binding;
+}
+
 /** The generic verbs. `namespace` is undefined (or "") for cluster-scoped resources and all-namespace lists. */
 export interface ApiVerbs {
   get<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string, options?: GetOptions): Promise<T>;
@@ -140,6 +149,12 @@ export interface ApiVerbs {
   delete(ref: ResourceRef, namespace: string | undefined, name: string, options?: DeleteCallOptions): Promise<KubeObject | Status>;
   /** POST pods/<podName>/binding: binding.target names the node. */
   bind(namespace: string, podName: string, binding: Binding, options?: WriteOptions): Promise<void>;
+  /**
+   * Several binds in one request. Each succeeds or fails on its own: the answer holds, per item and in order,
+   * undefined when it was bound or the ApiError bind would have thrown (409 already assigned, 404, ...). The
+   * promise itself rejects only when the whole request failed (unreachable server, bad credentials, timeout).
+   */
+  bindMany(items: readonly BindItem[], options?: WriteOptions): Promise<(ApiError | undefined)[]>;
   /** POST pods/<podName>/eviction: a 429 ApiError when a disruption budget forbids it. */
   evict(namespace: string, podName: string, eviction?: Eviction, options?: CallOptions): Promise<void>;
   getScale(ref: ResourceRef, namespace: string, name: string, options?: CallOptions): Promise<Scale>;
@@ -215,6 +230,18 @@ export abstract class ApiClientBase implements ApiClient {
   abstract getScale(ref: ResourceRef, namespace: string, name: string, options?: CallOptions): Promise<Scale>;
   abstract updateScale(ref: ResourceRef, namespace: string, name: string, scale: Scale, options?: WriteOptions): Promise<Scale>;
   abstract close(): void;
+
+  /** One bind per item, all at once; clients with a batch call (GrpcApiClient) override it. */
+  async bindMany(items: readonly BindItem[], options?: WriteOptions): Promise<(ApiError | undefined)[]> {
+    return Promise.all(
+      items.map((item) =>
+        this.bind(item.namespace, item.podName, item.binding, options).then(
+          () => undefined,
+          (error: unknown) => (error instanceof ApiError ? error : new ApiError(500, 'InternalError', error instanceof Error ? error.message : String(error), undefined, { cause: error })),
+        ),
+      ),
+    );
+  }
 
   resource<T extends KubeObject>(ref: ResourceRef, namespace?: string): ResourceClient<T> {
     return {

@@ -31,7 +31,7 @@ describe('@kube-lite/client entry', () => {
 
   it('loads the ApiServer service from proto/apiserver.proto with every RPC', () => {
     const service = client.loadApiServerPackageDefinition()[client.API_SERVER_SERVICE_NAME] as Record<string, { path: string; responseStream: boolean }>;
-    expect(Object.keys(service).sort()).toEqual(['Bind', 'Create', 'Delete', 'Evict', 'Get', 'GetScale', 'List', 'Patch', 'Update', 'UpdateScale', 'UpdateStatus', 'Watch']);
+    expect(Object.keys(service).sort()).toEqual(['Bind', 'BindMany', 'Create', 'Delete', 'Evict', 'Get', 'GetScale', 'List', 'Patch', 'Update', 'UpdateScale', 'UpdateStatus', 'Watch']);
     expect(service['Watch']).toMatchObject({ path: '/kubelite.apiserver.v1.ApiServer/Watch', responseStream: true });
   });
 

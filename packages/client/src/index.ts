@@ -7,6 +7,7 @@ export {
   ApiClientBase,
   type ApiClient,
   type ApiVerbs,
+  type BindItem,
   type CallOptions,
   type DeleteCallOptions,
   type GetOptions,

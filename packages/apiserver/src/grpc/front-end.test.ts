@@ -4,7 +4,7 @@
 // would call, with the same context, and fail with the same Status.
 
 import type { ConfigMap, Deployment, Pod, Scale } from '@kube-lite/api';
-import { ApiError, GrpcApiClient, type WatchEvent } from '@kube-lite/client';
+import { ApiError, GrpcApiClient, type BindItem, type WatchEvent } from '@kube-lite/client';
 import {
   ClientCertificateAuthenticator,
   FixedPolicyAuthorizer,
@@ -210,6 +210,43 @@ describe('gRPC front end', () => {
     expect((await admin.deployments('default').get('web')).spec?.replicas).toBe(4);
   });
 
+  it('binds many pods in one call: each item through Bind\'s pipeline, failures per item, one log line each', async () => {
+    await workloads.pods.create(contextFor('pods'), pod('m1'));
+    await workloads.pods.create(contextFor('pods'), pod('m2'));
+    await workloads.pods.create(contextFor('pods'), { ...pod('m3'), spec: { containers: [{ name: 'c', image: 'busybox' }], nodeName: 'node-0' } });
+    workloads.calls.length = 0;
+    logLines.length = 0;
+    const results = await client().bindMany(['m1', 'missing', 'm3', 'm2'].map((name, index) => bindItem(name, `node-${index + 1}`)));
+    expect(results.map((error) => (error === undefined ? 'ok' : `${error.code} ${error.reason}`))).toEqual(['ok', '404 NotFound', '409 Conflict', 'ok']);
+    expect(results[2]?.message).toMatch(/already assigned to node "node-0"/);
+    expect((workloads.pods.objects.get('default/m1') as Pod | undefined)?.spec?.nodeName).toBe('node-1');
+    expect((workloads.pods.objects.get('default/m2') as Pod | undefined)?.spec?.nodeName).toBe('node-4');
+    expect(workloads.calls.filter((recorded) => recorded.call === 'pods/binding.create').map((recorded) => recorded.context.name)).toEqual(['m1', 'missing', 'm3', 'm2']);
+    const bindLines = logLines.filter((line) => line.includes('"msg":"request"') && line.includes('/binding'));
+    expect(bindLines).toHaveLength(4);
+    expect(bindLines.some((line) => line.includes('/api/v1/namespaces/default/pods/m1/binding') && line.includes('"code":201'))).toBe(true);
+  });
+
+  it.each([
+    ['a user without the binding permission: every item 403, the call itself answers', testTokens.alice.token, 'items'],
+    ['a token nobody issued: the whole call 401', 'not-a-token', 'call'],
+  ])('answers BindMany from %s', async (_case, token, fails) => {
+    await workloads.pods.create(contextFor('pods'), pod('f1'));
+    const caller = client({ token });
+    const call = caller.bindMany([bindItem('f1', 'node-1'), bindItem('f2', 'node-1')]);
+    if (fails === 'call') {
+      expect(await failureOf(call)).toMatchObject({ code: 401 });
+    } else {
+      expect((await call).map((error) => error?.code)).toEqual([403, 403]);
+    }
+    expect((workloads.pods.objects.get('default/f1') as Pod | undefined)?.spec?.nodeName).toBeUndefined();
+  });
+
+  it('refuses a BindMany of more than 1000 items as a whole', async () => {
+    const items = Array.from({ length: 1001 }, (_, index) => bindItem(`p${index}`, 'node-1'));
+    expect(await failureOf(client().bindMany(items))).toMatchObject({ code: 400 });
+  });
+
   it('streams watch events, drops bookmarks unless asked, and stops the handler on cancel', async () => {
     const admin = client();
     const watch = admin.configMaps('default').watch({ resourceVersion: '10' });
@@ -379,6 +416,10 @@ describe('gRPC front end', () => {
     expect(logLines.some((line) => line.includes('"transport":"grpc"') && line.includes('"verb":"POST"') && line.includes('"user":"admin"'))).toBe(true);
   });
 });
+
+function bindItem(name: string, node: string): BindItem {
+  return { namespace: 'default', podName: name, binding: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: 'default' }, target: { apiVersion: 'v1', kind: 'Node', name: node } } };
+}
 
 /** A context for seeding the in-memory handlers directly. */
 function contextFor(resource: string): Parameters<MemoryWorkloads['pods']['create']>[0] {

@@ -12,9 +12,9 @@
 import { randomInt } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { API_SERVER_SERVICE_NAME, encodeJson, loadApiServerPackageDefinition, statusToServiceError, type apiserverpb } from '@kube-lite/client';
-import { ANONYMOUS_USER, forbiddenMessage, type Authenticator, type Authorizer, type UserInfo } from '../auth';
+import { ANONYMOUS_USER, forbiddenMessage, type AuthenticationResult, type Authenticator, type Authorizer, type UserInfo } from '../auth';
 import type { GroupResource, RequestContext, ResourceHandler, ServedResource } from '../server';
-import { ApiServerMetrics, Logger, StatusError, forbidden, methodNotAllowed, pathNotFound, timeout, toStatusError, unauthorized } from '../server';
+import { ApiServerMetrics, Logger, StatusError, badRequest, forbidden, methodNotAllowed, pathNotFound, timeout, toStatusError, unauthorized } from '../server';
 import {
   authorizationAttributes,
   decodeDeleteOptions,
@@ -41,6 +41,9 @@ import { serveGrpcWatch, type ActiveGrpcWatch, type WatchStreamCall } from './wa
 /** The port upstream has no equivalent for; one above kube-apiserver's 6443. */
 export const DEFAULT_GRPC_PORT = 6444;
 
+/** Most items one BindMany call may carry (proto/apiserver.proto says so); bounds the work one call starts. */
+export const MAX_BIND_MANY_ITEMS = 1000;
+
 export interface GrpcFrontEndOptions {
   /** The resources to serve: the same list the HTTPS server gets, so both serve one registry. */
   handlers: readonly ServedResource[];
@@ -63,6 +66,8 @@ export interface GrpcFrontEndOptions {
   minRequestTimeoutSeconds?: number;
   /** Events a watch may queue unread by its client before it is closed; default 10000. */
   maxWatchQueuedEvents?: number;
+  /** Most events one Watch stream message carries; default 256 (1 sends each event on its own). */
+  maxWatchBatchEvents?: number;
   /** Largest request message accepted; default 4 MiB (REST accepts 3 MiB bodies; the envelope needs a little more). */
   maxRequestMessageBytes?: number;
 }
@@ -229,10 +234,19 @@ class GrpcFrontEnd {
           return objectAnswer(result.object, result.accepted === true ? 202 : 200);
         },
       })),
-      Bind: this.unary<apiserverpb.BindRequest, apiserverpb.ObjectResponse>((request) => ({
-        plan: planBind(request),
-        invoke: async (handler, context, resource) => objectAnswer(await requireMethod(handler, 'create', resource, 'create')(context, decodeObject(request.binding, 'binding')), 201),
-      })),
+      Bind: this.unary<apiserverpb.BindRequest, apiserverpb.ObjectResponse>((request) => this.prepareBind(request)),
+      BindMany: (call: grpc.ServerUnaryCall<apiserverpb.BindManyRequest, apiserverpb.BindManyResponse>, callback: grpc.sendUnaryData<apiserverpb.BindManyResponse>) => {
+        const startedAt = process.hrtime.bigint();
+        void this.bindMany(call).then(
+          (response) => callback(null, response),
+          (thrown: unknown) => {
+            // Only the call as a whole failed here (bad credentials, too many items): its items never ran, so this is its one log line.
+            const error = toStatusError(thrown);
+            this.finish(call.getPath(), undefined, ANONYMOUS_USER, error.code, startedAt, false, error);
+            callback(statusToServiceError(error.toStatus()));
+          },
+        );
+      },
       Evict: this.unary<apiserverpb.EvictRequest, apiserverpb.ObjectResponse>((request) => {
         const eviction = decodeOptionalObject(request.eviction, 'eviction');
         return {
@@ -252,6 +266,37 @@ class GrpcFrontEnd {
     };
   }
 
+  private prepareBind(request: apiserverpb.BindRequest): Prepared<apiserverpb.ObjectResponse> {
+    return {
+      plan: planBind(request),
+      invoke: async (handler, context, resource) => objectAnswer(await requireMethod(handler, 'create', resource, 'create')(context, decodeObject(request.binding, 'binding')), 201),
+    };
+  }
+
+  /**
+   * Authenticates once, then runs every item through Bind's own pipeline (authorize, route, handler, one log line
+   * and one metrics observation each), all at once: a failed item answers its Status and leaves the others alone.
+   */
+  private async bindMany(call: grpc.ServerUnaryCall<apiserverpb.BindManyRequest, apiserverpb.BindManyResponse>): Promise<apiserverpb.BindManyResponse> {
+    const items = call.request.items;
+    if (items.length > MAX_BIND_MANY_ITEMS) throw badRequest(`BindMany: ${items.length} items, at most ${MAX_BIND_MANY_ITEMS} are allowed`);
+    const authentication = this.authenticate(call);
+    const controller = new AbortController();
+    const onCancelled = (): void => controller.abort();
+    call.on('cancelled', onCancelled);
+    try {
+      const results = await Promise.all(
+        items.map(async (item): Promise<apiserverpb.BindResultMessage> => {
+          const { response, error } = await this.runPrepared(call, () => this.prepareBind(item), authentication, controller);
+          return error === undefined ? { object: response?.object ?? Buffer.alloc(0) } : { error: encodeJson(error.toStatus()) };
+        }),
+      );
+      return { results };
+    } finally {
+      call.removeListener('cancelled', onCancelled);
+    }
+  }
+
   private prepareUpdate(plan: CallPlan, bytes: Buffer, field: string): Prepared<apiserverpb.ObjectResponse> {
     return {
       plan,
@@ -263,8 +308,8 @@ class GrpcFrontEnd {
     };
   }
 
-  /** authenticate -> authorize, as ApiServer.authenticateAndAuthorize does for HTTPS. */
-  private async admit(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>, plan: CallPlan): Promise<UserInfo> {
+  /** The caller, from the call's metadata and certificate; throws 401 for rejected credentials. */
+  private authenticate(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>): AuthenticationResult {
     const authorization = call.metadata.get('authorization')[0];
     const result = authenticateCall(this.options.authenticator, {
       authorization: typeof authorization === 'string' ? authorization : undefined,
@@ -274,6 +319,17 @@ class GrpcFrontEnd {
       this.logger.debug('authentication failed', { reason: result.reason, transport: 'grpc' });
       throw unauthorized();
     }
+    return result;
+  }
+
+  /** authenticate -> authorize, as ApiServer.authenticateAndAuthorize does for HTTPS. */
+  private async admit(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>, plan: CallPlan): Promise<UserInfo> {
+    return this.authorize(this.authenticate(call), plan);
+  }
+
+  /** The authorizer's verdict on an authenticated (or anonymous) caller for one plan. */
+  private async authorize(result: AuthenticationResult, plan: CallPlan): Promise<UserInfo> {
+    if (result.kind === 'rejected') throw unauthorized();
     const user = result.kind === 'authenticated' ? result.user : ANONYMOUS_USER;
     const attributes = authorizationAttributes(plan, user);
     const decision = await this.options.authorizer.authorize(attributes);
@@ -332,19 +388,39 @@ class GrpcFrontEnd {
     call: grpc.ServerUnaryCall<Request, Response>,
     prepare: (request: Request) => Prepared<Response>,
   ): Promise<{ response?: Response; trailer?: grpc.Metadata; error?: StatusError }> {
-    const startedAt = process.hrtime.bigint();
     const controller = new AbortController();
     const onCancelled = (): void => controller.abort();
     call.on('cancelled', onCancelled);
+    try {
+      return await this.runPrepared(call, () => prepare(call.request), undefined, controller);
+    } finally {
+      // grpc-js also reports a call as cancelled after its answer, when the stream closes: aborting then would only build a DOMException.
+      call.removeListener('cancelled', onCancelled);
+    }
+  }
+
+  /**
+   * One request through the pipeline: plan, authenticate (unless `authentication` is given: a BindMany item),
+   * authorize, route, invoke within the request deadline, then one log line and one metrics observation.
+   * `controller` is the handler's signal: aborted by the caller when the call is cancelled, and here when the
+   * deadline passes (BindMany items share one: they all start together, so they share the deadline too).
+   */
+  private async runPrepared<Response>(
+    call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext' | 'getPath' | 'cancelled'>,
+    prepare: () => Prepared<Response>,
+    authentication: AuthenticationResult | undefined,
+    controller: AbortController,
+  ): Promise<{ response?: Response; trailer?: grpc.Metadata; error?: StatusError }> {
+    const startedAt = process.hrtime.bigint();
     let plan: CallPlan | undefined;
     let user = ANONYMOUS_USER;
     let code = 500;
     let error: StatusError | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const prepared = prepare(call.request);
+      const prepared = prepare();
       plan = prepared.plan;
-      user = await this.admit(call, plan);
+      user = authentication === undefined ? await this.admit(call, plan) : await this.authorize(authentication, plan);
       const handler = this.route(plan);
       const warnings: string[] = [];
       const context = this.context(plan, user, controller.signal, warnings);
@@ -365,8 +441,6 @@ class GrpcFrontEnd {
       return { error };
     } finally {
       clearTimeout(timer);
-      // grpc-js also reports a call as cancelled after its answer, when the stream closes: aborting then would only build a DOMException.
-      call.removeListener('cancelled', onCancelled);
       this.finish(call.getPath(), plan, user, call.cancelled ? 499 : code, startedAt, false, error);
     }
   }
@@ -389,6 +463,7 @@ class GrpcFrontEnd {
         active = await serveGrpcWatch(call, { watch: watchFunction }, context, {
           timeoutMs: this.watchTimeoutMs(context.list.timeoutSeconds),
           maxQueuedEvents: this.maxWatchQueuedEvents,
+          maxBatchEvents: this.options.maxWatchBatchEvents,
           controller,
         });
       } catch (error) {

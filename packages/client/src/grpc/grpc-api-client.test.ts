@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Deployment, KubeObject, Pod, PodDisruptionBudget, Status } from '@kube-lite/api';
-import type { ResourceRef, WatchEvent } from '../api-client';
-import { ApiError, ClientClosedError, isAlreadyExists, isConflict, isGone, isInvalid, isNotFound, isServiceUnavailable, isTimeout, isUnauthorized } from '../errors';
+import type { BindItem, ResourceRef, WatchEvent } from '../api-client';
+import { ApiError, ClientClosedError, goneError, isAlreadyExists, isConflict, isGone, isInvalid, isNotFound, isServiceUnavailable, isTimeout, isUnauthorized } from '../errors';
 import { FakeApiClient } from '../fake/fake-api-client';
 import { sleep } from '../test-support';
 import { GrpcApiClient, decodeJson, encodeJson, type GrpcApiClientOptions } from './grpc-api-client';
@@ -17,6 +17,8 @@ import { apiErrorFromGrpc, KUBE_STATUS_METADATA_KEY, statusToServiceError } from
 import type * as pb from './types';
 
 const TOKEN = 'secret-token';
+/** Events per Watch message the test server sent, in order. */
+const watchMessageSizes: number[] = [];
 
 function toRef(message: pb.ResourceRefMessage): ResourceRef {
   return { group: message.group, version: message.version, resource: message.resource };
@@ -89,7 +91,7 @@ function implementation(fake: FakeApiClient): grpc.UntypedServiceImplementation 
       if (list.metadata?.remainingItemCount !== undefined) response.remaining_item_count = list.metadata.remainingItemCount;
       return response;
     }),
-    Watch: (call: grpc.ServerWritableStream<pb.WatchRequest, pb.WatchEventMessage>) => {
+    Watch: (call: grpc.ServerWritableStream<pb.WatchRequest, pb.WatchEventBatchMessage>) => {
       if (!authorized(call.metadata)) {
         call.emit('error', statusToServiceError(UNAUTHORIZED));
         return;
@@ -102,14 +104,28 @@ function implementation(fake: FakeApiClient): grpc.UntypedServiceImplementation 
         allowWatchBookmarks: request.allow_watch_bookmarks,
       });
       call.on('cancelled', () => watch.stop());
+      // As the real server: events ready in the same turn share one message.
+      let batch: pb.WatchEventMessage[] = [];
+      const flush = (): void => {
+        if (batch.length > 0) {
+          watchMessageSizes.push(batch.length);
+          call.write({ events: batch });
+        }
+        batch = [];
+      };
       void (async () => {
         try {
-          for await (const event of watch) call.write({ type: event.type, object: encodeJson(event.object) });
+          for await (const event of watch) {
+            if (batch.length === 0) setImmediate(flush);
+            batch.push({ type: event.type, object: encodeJson(event.object) });
+          }
+          flush();
           call.end();
         } catch (error) {
           // Expired versions travel as an ERROR event, as in the REST watch; other failures as the call's status.
           if (isGone(error)) {
-            call.write({ type: 'ERROR', object: encodeJson((error as ApiError).toStatus()) });
+            batch.push({ type: 'ERROR', object: encodeJson((error as ApiError).toStatus()) });
+            flush();
             call.end();
           } else {
             call.emit('error', failure(error));
@@ -130,6 +146,16 @@ function implementation(fake: FakeApiClient): grpc.UntypedServiceImplementation 
     }),
     Delete: unary<pb.DeleteRequest>(async (request) => objectResponse(await fake.delete(toRef(request.ref), ns(request.ref), request.ref.name, optional(request.options) ?? {}))),
     Bind: unary<pb.BindRequest>(async (request) => objectResponse(await fake.bind(request.ref.namespace, request.ref.name, decodeJson(request.binding)))),
+    BindMany: unary<pb.BindManyRequest>(async (request): Promise<pb.BindManyResponse> => ({
+      results: await Promise.all(
+        request.items.map((item) =>
+          fake.bind(item.ref.namespace, item.ref.name, decodeJson(item.binding)).then(
+            () => ({ object: objectResponse(undefined).object }),
+            (error: unknown) => ({ error: encodeJson((error as ApiError).toStatus()) }),
+          ),
+        ),
+      ),
+    })),
     Evict: unary<pb.EvictRequest>(async (request) => objectResponse(await fake.evict(request.ref.namespace, request.ref.name, optional(request.eviction)))),
     GetScale: unary<pb.GetScaleRequest>(async (request) => objectResponse(await fake.getScale(toRef(request.ref), request.ref.namespace, request.ref.name))),
     UpdateScale: unary<pb.UpdateScaleRequest>(async (request) =>
@@ -241,6 +267,51 @@ describe('GrpcApiClient', () => {
     expect(scale).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 } });
     const scaled = await client.deployments('default').updateScale('web', { ...scale, spec: { replicas: 5 } });
     expect(scaled.spec?.replicas).toBe(5);
+  });
+
+  it('binds many pods in one call, each succeeding or failing on its own, answers in request order', async () => {
+    await fake.pods('default').create(pod('c'));
+    await client.pods('default').bind('b', 'node-0');
+    const binding = (name: string, node: string): BindItem => ({
+      namespace: 'default',
+      podName: name,
+      binding: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: 'default' }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
+    });
+    const results = await client.bindMany([binding('a', 'node-1'), binding('b', 'node-2'), binding('missing', 'node-1'), binding('c', 'node-3')]);
+    expect(results.map((error) => (error === undefined ? 'ok' : `${error.code} ${error.reason}`))).toEqual(['ok', '409 Conflict', '404 NotFound', 'ok']);
+    expect(results[1]?.message).toMatch(/already assigned to node "node-0"/);
+    expect(isConflict(results[1])).toBe(true);
+    const nodes = (await client.pods('default').list()).items.map((item) => [item.metadata?.name, item.spec?.nodeName]);
+    expect(nodes).toEqual([
+      ['a', 'node-1'],
+      ['b', 'node-0'],
+      ['c', 'node-3'],
+    ]);
+    const writesBefore = fake.writes.length;
+    expect(await client.bindMany([])).toEqual([]);
+    expect(fake.writes.length).toBe(writesBefore);
+  });
+
+  it('yields the events of one multi-event message in order, then the ERROR that ends it', async () => {
+    const list = await client.pods('default').list();
+    const watch = client.pods('default').watch({ resourceVersion: list.metadata?.resourceVersion });
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const event of watch) seen.push(`${event.type} ${event.object.metadata?.name ?? ''}`);
+    })();
+    await sleep(50);
+    // All in one turn: the test server sends them as one message, the ERROR last.
+    void fake.pods('default').create(pod('c'));
+    void fake.pods('default').create(pod('d'));
+    void fake.pods('default').delete('a');
+    fake.breakWatches(goneError('too old resource version: 1 (2)'));
+    const error = await reading.then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(seen).toEqual(['ADDED c', 'ADDED d', 'DELETED a']);
+    expect(isGone(error)).toBe(true);
+    expect(watchMessageSizes.at(-1)).toBe(4);
   });
 
   it('streams watch events in order until stopped', async () => {

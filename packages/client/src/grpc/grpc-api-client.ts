@@ -8,6 +8,7 @@ import type { Binding, DeleteOptions, Eviction, KubeList, KubeObject, PatchType,
 import {
   ApiClientBase,
   selectorString,
+  type BindItem,
   type CallOptions,
   type DeleteCallOptions,
   type GetOptions,
@@ -147,18 +148,18 @@ export class GrpcApiClient extends ApiClientBase {
       allow_watch_bookmarks: options.allowWatchBookmarks ?? false,
       timeout_seconds: options.timeoutSeconds ?? 0,
     };
-    let call: grpc.ClientReadableStream<pb.WatchEventMessage> | undefined;
+    let call: grpc.ClientReadableStream<pb.WatchEventBatchMessage> | undefined;
     let stopped = false;
     const stop = (): void => {
       stopped = true;
       this.activeWatches.delete(stop);
       call?.cancel();
     };
-    const start = (): grpc.ClientReadableStream<pb.WatchEventMessage> => {
+    const start = (): grpc.ClientReadableStream<pb.WatchEventBatchMessage> => {
       if (this.closed) throw new ClientClosedError();
       const method = this.method('Watch');
       this.activeWatches.add(stop);
-      return this.client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize as (bytes: Buffer) => pb.WatchEventMessage, request, this.metadata(), {});
+      return this.client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize as (bytes: Buffer) => pb.WatchEventBatchMessage, request, this.metadata(), {});
     };
     const logger = this.logger;
     return {
@@ -168,10 +169,15 @@ export class GrpcApiClient extends ApiClientBase {
         if (call !== undefined) throw new Error('a Watch can be iterated only once');
         call = start();
         try {
-          for await (const message of call as AsyncIterable<pb.WatchEventMessage>) {
-            if (message.type === 'ERROR') throw ApiError.fromStatus(decodeJson<Status>(message.object));
-            if (message.type === 'TYPE_UNSPECIFIED') continue;
-            yield { type: message.type, object: decodeJson<T>(message.object) };
+          // Each message carries the events the server had ready at once, oldest first.
+          for await (const batch of call as AsyncIterable<pb.WatchEventBatchMessage>) {
+            for (const message of batch.events) {
+              if (message.type === 'ERROR') throw ApiError.fromStatus(decodeJson<Status>(message.object));
+              if (message.type === 'TYPE_UNSPECIFIED') continue;
+              yield { type: message.type, object: decodeJson<T>(message.object) };
+              // stop() from the consumer between two events of one batch ends the iteration there.
+              if (stopped) return;
+            }
           }
         } catch (error) {
           if (stopped) return;
@@ -226,6 +232,22 @@ export class GrpcApiClient extends ApiClientBase {
   async bind(namespace: string, podName: string, binding: Binding, options: WriteOptions = {}): Promise<void> {
     const request: pb.BindRequest = { ref: refMessage(RESOURCES.pods, namespace, podName), binding: encodeJson(binding), options: writeOptions(options) };
     await this.unary<pb.ObjectResponse>('Bind', request, options, false);
+  }
+
+  override async bindMany(items: readonly BindItem[], options: WriteOptions = {}): Promise<(ApiError | undefined)[]> {
+    if (items.length === 0) return [];
+    const write = writeOptions(options);
+    const request: pb.BindManyRequest = {
+      items: items.map((item) => ({ ref: refMessage(RESOURCES.pods, item.namespace, item.podName), binding: encodeJson(item.binding), options: write })),
+    };
+    const response = await this.unary<pb.BindManyResponse>('BindMany', request, options, false);
+    // The server answers one result per item; anything else is a server bug, reported per item rather than guessed at.
+    return items.map((_, index) => {
+      const result = response.results[index];
+      if (result === undefined) return new ApiError(500, 'InternalError', `BindMany answered ${response.results.length} results for ${items.length} items`);
+      if (result.result !== 'error' || result.error === undefined) return undefined;
+      return ApiError.fromStatus(decodeJson<Status>(result.error));
+    });
   }
 
   async evict(namespace: string, podName: string, eviction?: Eviction, options: CallOptions = {}): Promise<void> {

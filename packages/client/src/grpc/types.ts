@@ -56,6 +56,10 @@ export interface WatchEventMessage {
   object: Buffer;
 }
 
+export interface WatchEventBatchMessage {
+  events: WatchEventMessage[];
+}
+
 export interface WriteOptionsMessage {
   dry_run: boolean;
   field_manager: string;
@@ -93,6 +97,21 @@ export interface BindRequest {
   options: WriteOptionsMessage;
 }
 
+export interface BindManyRequest {
+  items: BindRequest[];
+}
+
+/** `result` is the virtual oneof member proto-loader sets (oneofs: true): which of object and error is present. */
+export interface BindResultMessage {
+  result?: 'object' | 'error';
+  object?: Buffer;
+  error?: Buffer;
+}
+
+export interface BindManyResponse {
+  results: BindResultMessage[];
+}
+
 export interface EvictRequest {
   ref: ResourceRefMessage;
   eviction: Buffer;
@@ -109,4 +128,4 @@ export interface UpdateScaleRequest {
 }
 
 /** The RPC names of the ApiServer service. */
-export type ApiServerMethod = 'Get' | 'List' | 'Watch' | 'Create' | 'Update' | 'UpdateStatus' | 'Patch' | 'Delete' | 'Bind' | 'Evict' | 'GetScale' | 'UpdateScale';
+export type ApiServerMethod = 'Get' | 'List' | 'Watch' | 'Create' | 'Update' | 'UpdateStatus' | 'Patch' | 'Delete' | 'Bind' | 'BindMany' | 'Evict' | 'GetScale' | 'UpdateScale';

@@ -17,7 +17,8 @@ import {
   type SharedInformer,
 } from '@kube-lite/client';
 import { parseDurationMs, type SchedulerConfig } from '../config';
-import { ActionType, UPDATE_ACTIONS, type EventResource, type PodBinder, type ServiceLister, type VolumeAccess } from '../framework';
+import { ActionType, UPDATE_ACTIONS, type EventResource, type ServiceLister, type VolumeAccess } from '../framework';
+import { BatchingPodBinder } from './batching-binder';
 import { newSchedulerCore, type SchedulerCore, type SchedulerReporter } from '../scheduler';
 import type { SchedulingQueue } from '../queue';
 
@@ -42,18 +43,6 @@ export class CacheSyncTimeoutError extends Error {
 
 function unwrap<T>(object: T | DeletedFinalStateUnknown<T>): T {
   return object instanceof DeletedFinalStateUnknown ? object.object : object;
-}
-
-function podBinder(client: ApiClient): PodBinder {
-  return {
-    bind: (pod: Pod, nodeName: string) =>
-      client.bind(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid },
-        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-      }),
-  };
 }
 
 export class Scheduler {
@@ -86,7 +75,7 @@ export class Scheduler {
     const services: ServiceLister = { list: (namespace) => this.services.lister.namespace(namespace).list() };
     const built = newSchedulerCore({
       config,
-      binder: podBinder(client),
+      binder: new BatchingPodBinder(client),
       services,
       volumes: this.volumeAccess(client),
       reporter: this.reporter(),
