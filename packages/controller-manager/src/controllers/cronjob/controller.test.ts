@@ -61,9 +61,16 @@ function ref(job: Job) {
   return { kind: 'Job', apiVersion: 'batch/v1', namespace: 'default', name: job.metadata?.name ?? '', uid: job.metadata?.uid ?? '' };
 }
 
+// A requeue far in the future is a live timer: shut each test's queue down so it does not keep jest running.
+const controllers: CronJobController[] = [];
+afterEach(() => {
+  for (const controller of controllers.splice(0)) controller.queue.shutDown();
+});
+
 async function setup(objects: Parameters<typeof fixture>[0]) {
   const f = fixture(objects);
   const controller = new CronJobController(f.context, { localTimeZone: 'UTC' });
+  controllers.push(controller);
   await f.start();
   const requeues: number[] = [];
   const addAfter = controller.queue.addAfter.bind(controller.queue);

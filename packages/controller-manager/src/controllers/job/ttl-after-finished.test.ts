@@ -10,9 +10,16 @@ function finished(type: 'Complete' | 'Failed', secondsAgo: number, options: JobO
   return job('pi', { completions: 1, ...options, status: { conditions: [{ type, status: 'True', lastTransitionTime: formatTime(START_MS - secondsAgo * 1000) }] } });
 }
 
+// A requeue far in the future is a live timer: shut each test's queue down so it does not keep jest running.
+const controllers: TtlAfterFinishedController[] = [];
+afterEach(() => {
+  for (const controller of controllers.splice(0)) controller.queue.shutDown();
+});
+
 async function setup(objects: Job[]) {
   const f = fixture(objects);
   const controller = new TtlAfterFinishedController(f.context);
+  controllers.push(controller);
   await f.start();
   const requeues: number[] = [];
   const addAfter = controller.queue.addAfter.bind(controller.queue);
