@@ -5,6 +5,34 @@ import type { Entry, Ready } from '../raft';
 import { RaftNode } from './raft-node';
 import { DurableRaftStorage } from './raft-storage';
 
+type StateMachine = ConstructorParameters<typeof RaftNode>[0]['stateMachine'];
+
+/** A single voter on `storage` with fast ticks; the snapshot thresholds are the test's. */
+function singleVoter(storage: DurableRaftStorage, stateMachine: StateMachine, snapshotEntries: number, snapshotCatchUpEntries: number): RaftNode {
+  return new RaftNode({
+    id: 1,
+    storage,
+    stateMachine,
+    sender: { send: () => undefined },
+    tickIntervalMs: 5,
+    electionTicks: 4,
+    bootstrapPeers: [1],
+    snapshotEntries,
+    snapshotCatchUpEntries,
+    random: () => 0.5,
+    onFatal: (error) => {
+      throw error;
+    },
+  });
+}
+
+async function untilLeader(node: RaftNode): Promise<void> {
+  for (let attempt = 0; node.leaderId !== 1; attempt++) {
+    if (attempt > 400) throw new Error('no leader');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 // The raft loop overlaps applying committed entries with the fsync of the
 // next Ready. A single voter commits its own entries in the Ready that
 // appends them, so those must not be applied (and acknowledged) before the
@@ -28,10 +56,9 @@ describe('RaftNode durability', () => {
     };
     const appliedBeforeDurable: number[] = [];
     const applied: number[] = [];
-    const node = new RaftNode({
-      id: 1,
+    const node = singleVoter(
       storage,
-      stateMachine: {
+      {
         applyEntry: (entry: Entry) => {
           if (!persistedIndexes.has(entry.index)) appliedBeforeDurable.push(entry.index);
           applied.push(entry.index);
@@ -40,23 +67,12 @@ describe('RaftNode durability', () => {
         restoreSnapshot: async () => undefined,
         persistApplied: async () => undefined,
       },
-      sender: { send: () => undefined },
-      tickIntervalMs: 5,
-      electionTicks: 4,
-      bootstrapPeers: [1],
-      snapshotEntries: 1_000_000,
-      snapshotCatchUpEntries: 5000,
-      random: () => 0.5,
-      onFatal: (error) => {
-        throw error;
-      },
-    });
+      1_000_000,
+      5000,
+    );
     node.start();
     try {
-      for (let attempt = 0; node.leaderId !== 1; attempt++) {
-        if (attempt > 400) throw new Error('no leader');
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await untilLeader(node);
       for (let i = 0; i < 5; i++) node.propose(new TextEncoder().encode(`value-${i}`));
       const deadline = Date.now() + 10_000;
       while (applied.length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -85,10 +101,9 @@ describe('RaftNode durability', () => {
       if (index > durableIndex) violations.push(`log compacted to ${index} with the state durable up to ${durableIndex}`);
       return compact(index);
     };
-    const node = new RaftNode({
-      id: 1,
+    const node = singleVoter(
       storage,
-      stateMachine: {
+      {
         applyEntry: (entry: Entry) => {
           lastApplied = entry.index;
         },
@@ -101,23 +116,12 @@ describe('RaftNode durability', () => {
           durableIndex = Math.max(durableIndex, reached);
         },
       },
-      sender: { send: () => undefined },
-      tickIntervalMs: 5,
-      electionTicks: 4,
-      bootstrapPeers: [1],
-      snapshotEntries: 10,
-      snapshotCatchUpEntries: 2,
-      random: () => 0.5,
-      onFatal: (error) => {
-        throw error;
-      },
-    });
+      10,
+      2,
+    );
     node.start();
     try {
-      for (let attempt = 0; node.leaderId !== 1; attempt++) {
-        if (attempt > 400) throw new Error('no leader');
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await untilLeader(node);
       const deadline = Date.now() + 10_000;
       for (let i = 0; i < 40 && Date.now() < deadline; i++) {
         node.propose(new TextEncoder().encode(`value-${i}`));
