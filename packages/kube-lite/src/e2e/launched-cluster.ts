@@ -88,22 +88,6 @@ export class LaunchedCluster {
   }
 }
 
-/** Polls until `check` returns a value, or fails with the last problem seen and `picture()` of the cluster. */
-export async function eventually<T>(what: string, timeoutMs: number, pollMs: number, check: () => Promise<T | undefined>, picture: () => Promise<string>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s. ${last}${await picture().catch((error: Error) => error.message)}`);
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-}
-
 /** Jest prints no reason for a skipped suite: this line does. Returns describe, or describe.skip without kubectl. */
 export function suiteNeedingKubectl(name: string): jest.Describe {
   if (kubectlFound) return describe;

@@ -14,7 +14,8 @@ import { promises as dnsPromises } from 'node:dns';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { eventually as pollUntil, examplesDirectory, LaunchedCluster, suiteNeedingKubectl } from './launched-cluster';
+import { pollUntil } from '@kube-lite/testing';
+import { examplesDirectory, LaunchedCluster, suiteNeedingKubectl } from './launched-cluster';
 
 const lectureDirectory = path.join(examplesDirectory, 'lecture');
 const DEPLOYMENT = 'ml-model-serving';

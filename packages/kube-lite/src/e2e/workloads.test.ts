@@ -16,7 +16,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { planLayout } from '../cluster/layout';
-import { eventually as pollUntil, examplesDirectory, LaunchedCluster, suiteNeedingKubectl } from './launched-cluster';
+import { pollUntil } from '@kube-lite/testing';
+import { examplesDirectory, LaunchedCluster, suiteNeedingKubectl } from './launched-cluster';
 
 const etcdctlFound = spawnSync('etcdctl', ['version'], { timeout: 20_000, env: { ...process.env, ETCDCTL_API: '3' } }).error === undefined;
 /** Clear of the default ports and of local-cluster.test.ts (offset 1000, subnet 2, ingress 18080). */

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatTime, type Deployment, type Lease, type Pod } from '@kube-lite/api';
 import type { ApiClient } from '@kube-lite/client';
+import { pollUntil } from '@kube-lite/testing';
 import { BenchCluster } from '../bench/bench-cluster';
 import { createHollowNodes, LeaseRenewer } from '../bench/hollow-nodes';
 import { hollowNodeName } from '../bench/workload';
@@ -104,20 +105,7 @@ class HollowKubelets {
   }
 }
 
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s ${last}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
+const eventually = <T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> => pollUntil(what, timeoutMs, POLL_MS, check);
 
 describeBuilt('scheduler and controller-manager processes with hollow nodes', () => {
   let cluster: BenchCluster;
