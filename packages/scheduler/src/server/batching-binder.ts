@@ -53,7 +53,7 @@ export class BatchingPodBinder implements PodBinder {
       binding: {
         apiVersion: 'v1',
         kind: 'Binding',
-        metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid },
+        metadata: { name: podName, namespace, uid: pod.metadata?.uid },
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
       },
     };
@@ -63,7 +63,7 @@ export class BatchingPodBinder implements PodBinder {
     });
   }
 
-  /** Binds waiting for a free call (for tests and metrics). */
+  /** Binds waiting for a free call. */
   get waitingCount(): number {
     return this.waiting.length;
   }
