@@ -32,3 +32,30 @@ function passThroughPolicy(): Policy {
 export function passThroughFaultHandling(): FaultHandling {
   return { global: passThroughPolicy(), host: () => passThroughPolicy() };
 }
+
+/** What grpc-js answers a call queued on a channel that was closed before the call could start. */
+const CLOSED_BEFORE_START = 'Channel closed before call started';
+let resetGuardInstalled = false;
+
+/**
+ * etcd3 closes every client of a host when a call to it fails with a
+ * recoverable error (UNAVAILABLE and the like), so the next call dials
+ * afresh. But calls queued on a channel it closes fail with UNAVAILABLE
+ * "Channel closed before call started", which closes the next channel and
+ * its queued calls in turn: under steady load (controllers, lease renewals)
+ * the API server then never reaches etcd again. Such a failure says nothing
+ * about the host: it is left out of the recoverable errors. etcd3 reads
+ * isRecoverableError from its module's exports at each call, so the guard
+ * wraps that export, once per process.
+ */
+export function stopChannelCloseCascade(): void {
+  if (resetGuardInstalled) return;
+  resetGuardInstalled = true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const errors = require('etcd3/lib/errors') as { isRecoverableError: (error: unknown) => boolean };
+  const isRecoverable = errors.isRecoverableError;
+  errors.isRecoverableError = (error: unknown): boolean => {
+    if (error instanceof Error && error.message.includes(CLOSED_BEFORE_START)) return false;
+    return isRecoverable(error);
+  };
+}

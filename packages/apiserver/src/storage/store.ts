@@ -19,7 +19,7 @@ import {
 } from './errors';
 import { type EtcdWatchHandlers, type EtcdWatchRequest, EtcdWatchStream } from './etcd-watch-stream';
 import { normalizePrefix, prefixRangeEnd, validateKey } from './keys';
-import { passThroughFaultHandling } from './fault-policy';
+import { passThroughFaultHandling, stopChannelCloseCascade } from './fault-policy';
 import { LeaseManager } from './lease-manager';
 import { parseResourceVersion, revisionNumber } from './resource-version';
 import { startStoreWatch } from './store-watch';
@@ -186,6 +186,7 @@ export class EtcdStore {
   constructor(options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new RangeError('EtcdStore needs at least one etcd endpoint');
     this.endpoints = [...options.endpoints];
+    stopChannelCloseCascade();
     this.client = new Etcd3({
       hosts: [...options.endpoints],
       dialTimeout: options.dialTimeoutMs ?? 5000,
